@@ -1,0 +1,1 @@
+//! Placeholder; the fake server is being written.

@@ -1,0 +1,1 @@
+//! Placeholder; the validator is being written.
