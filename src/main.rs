@@ -1,1 +1,8 @@
-fn main() {}
+//! The `seam-edge` command-line tool; see `seam-edge --help`.
+#![forbid(unsafe_code)]
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

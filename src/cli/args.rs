@@ -1,0 +1,227 @@
+//! The command line: every flag defined once, parsed with `lexopt`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lexopt::Arg;
+
+/// A usage mistake: exit code 64, message printed with a pointer to `--help`.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+/// What the user asked for.
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    /// `acs credentials update`
+    Update,
+    /// `acs credentials get`
+    Get,
+    /// `auth check`
+    AuthCheck,
+    /// `--help`, or no command at all.
+    Help,
+    /// `--version`
+    Version,
+}
+
+/// Where the PIN code comes from.
+#[derive(Debug, PartialEq)]
+pub enum CodeSource {
+    /// `--code PIN`
+    Literal(String),
+    /// `--code-file FILE`, or `-` for standard input.
+    File(PathBuf),
+}
+
+/// How much to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: errors only.
+    Quiet,
+    /// Warnings and errors.
+    Normal,
+    /// `-v`: a summary on success and the debug log on stderr.
+    Verbose,
+}
+
+/// The parsed command line.
+#[derive(Debug)]
+pub struct Args {
+    pub command: Command,
+    pub acs_credential_id: Option<String>,
+    pub code: Option<CodeSource>,
+    pub ends_at: Option<String>,
+    pub show_code: bool,
+    pub endpoint: Option<String>,
+    pub workspace_id: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    pub token_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+    pub no_proxy: bool,
+    pub allow_insecure_http: bool,
+    pub json: bool,
+    pub verbosity: Verbosity,
+}
+
+impl Args {
+    fn empty() -> Args {
+        Args {
+            command: Command::Help,
+            acs_credential_id: None,
+            code: None,
+            ends_at: None,
+            show_code: false,
+            endpoint: None,
+            workspace_id: None,
+            api_key_file: None,
+            token_file: None,
+            ca_file: None,
+            timeout: None,
+            connect_timeout: None,
+            no_proxy: false,
+            allow_insecure_http: false,
+            json: false,
+            verbosity: Verbosity::Normal,
+        }
+    }
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Args, UsageError> {
+    let mut parser = lexopt::Parser::from_args(arguments);
+    let mut args = Args::empty();
+    let mut words = Vec::new();
+    let mut help = false;
+    let mut version = false;
+    while let Some(arg) = parser.next().map_err(usage)? {
+        match arg {
+            Arg::Short('h') | Arg::Long("help") => help = true,
+            Arg::Short('V') | Arg::Long("version") => version = true,
+            Arg::Short('q') | Arg::Long("quiet") => args.verbosity = Verbosity::Quiet,
+            Arg::Short('v') | Arg::Long("verbose") => args.verbosity = Verbosity::Verbose,
+            Arg::Long(name) => {
+                let name = name.replace('_', "-");
+                parse_long(&name, &mut parser, &mut args)?;
+            }
+            Arg::Value(word) => words.push(text(word, "command")?),
+            Arg::Short(_) => return Err(usage(arg.unexpected())),
+        }
+    }
+    args.command = if help {
+        Command::Help
+    } else if version {
+        Command::Version
+    } else {
+        command(&words)?
+    };
+    check(&args)?;
+    Ok(args)
+}
+
+fn parse_long(name: &str, parser: &mut lexopt::Parser, args: &mut Args) -> Result<(), UsageError> {
+    let flag = format!("--{name}");
+    match name {
+        "acs-credential-id" => args.acs_credential_id = Some(value(parser, &flag)?),
+        "code" => set_code(args, CodeSource::Literal(value(parser, &flag)?))?,
+        "code-file" => set_code(args, CodeSource::File(value(parser, &flag)?.into()))?,
+        "ends-at" => args.ends_at = Some(value(parser, &flag)?),
+        "show-code" => args.show_code = true,
+        "endpoint" => args.endpoint = Some(value(parser, &flag)?),
+        "workspace-id" => args.workspace_id = Some(value(parser, &flag)?),
+        "api-key-file" => args.api_key_file = Some(value(parser, &flag)?.into()),
+        "token-file" => args.token_file = Some(value(parser, &flag)?.into()),
+        "ca-file" => args.ca_file = Some(value(parser, &flag)?.into()),
+        "timeout" => args.timeout = Some(seconds(&value(parser, &flag)?, &flag)?),
+        "connect-timeout" => args.connect_timeout = Some(seconds(&value(parser, &flag)?, &flag)?),
+        "no-proxy" => args.no_proxy = true,
+        "allow-insecure-http" => args.allow_insecure_http = true,
+        "json" => args.json = true,
+        _ => {
+            return Err(UsageError(format!(
+                "unknown option {flag}; see seam-edge --help for the options"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn set_code(args: &mut Args, source: CodeSource) -> Result<(), UsageError> {
+    if args.code.is_some() {
+        return Err(UsageError(
+            "give the PIN code once, with either --code or --code-file".to_owned(),
+        ));
+    }
+    args.code = Some(source);
+    Ok(())
+}
+
+fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
+    let value = parser
+        .value()
+        .map_err(|_| UsageError(format!("{flag} needs a value")))?;
+    text(value, flag)
+}
+
+fn text(value: OsString, what: &str) -> Result<String, UsageError> {
+    value
+        .into_string()
+        .map_err(|raw| UsageError(format!("{what}: {raw:?} is not valid UTF-8")))
+}
+
+/// Parses a positive number of seconds, with an optional fraction such as `2.5`.
+fn seconds(text: &str, flag: &str) -> Result<Duration, UsageError> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "invalid {flag} {text:?}: expected a number of seconds above 0 and at most 86400"
+            ))
+        })
+}
+
+fn command(words: &[String]) -> Result<Command, UsageError> {
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [] => Ok(Command::Help),
+        ["acs", "credentials", "update"] => Ok(Command::Update),
+        ["acs", "credentials", "get"] => Ok(Command::Get),
+        ["auth", "check"] => Ok(Command::AuthCheck),
+        _ => Err(UsageError(format!(
+            "unknown command {:?}; the commands are \"acs credentials update\", \
+             \"acs credentials get\" and \"auth check\"",
+            words.join(" ")
+        ))),
+    }
+}
+
+/// Rejects flags that make no sense together or for the command.
+fn check(args: &Args) -> Result<(), UsageError> {
+    if args.api_key_file.is_some() && args.token_file.is_some() {
+        return Err(UsageError(
+            "--api-key-file and --token-file conflict; give one of them".to_owned(),
+        ));
+    }
+    let for_update = args.code.is_some() || args.ends_at.is_some();
+    match args.command {
+        Command::Update | Command::Get if args.acs_credential_id.is_none() => Err(UsageError(
+            "missing --acs-credential-id ID: the id of the credential".to_owned(),
+        )),
+        Command::Update if !for_update => Err(UsageError(
+            "nothing to change: give --code PIN, --code-file FILE, --ends-at TIME or several"
+                .to_owned(),
+        )),
+        Command::Get | Command::AuthCheck if for_update => Err(UsageError(
+            "--code, --code-file and --ends-at only apply to \"acs credentials update\"".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn usage(error: lexopt::Error) -> UsageError {
+    UsageError(error.to_string())
+}

@@ -1,0 +1,99 @@
+//! The text of `--help` and `--version`.
+
+/// Everything `--help` prints: commands, every flag with its default and unit, the
+/// environment variables and the exit codes.
+pub const HELP: &str = "\
+seam-edge: update a Seam access credential from a gateway or a cron job
+
+USAGE:
+    seam-edge acs credentials update --acs-credential-id ID [--code PIN | --code-file FILE] [--ends-at TIME]
+    seam-edge acs credentials get --acs-credential-id ID [--show-code]
+    seam-edge auth check
+
+Prints nothing on success unless -v or --json is given, so cron mails only failures.
+Flags may also be spelled with underscores, as in Seam's docs: --acs_credential_id.
+
+UPDATE:
+    --acs-credential-id ID   Credential to change (required)
+    --code PIN               New PIN code, ASCII digits; visible to other users in `ps`,
+                             so prefer --code-file
+    --code-file FILE         Read the new PIN from FILE, or from standard input with `-`;
+                             one trailing newline is removed
+    --ends-at TIME           New end of validity, RFC 3339 such as 2030-01-31T18:00:00Z
+                             or 2030-01-31T19:00:00+01:00; sent in UTC; must be in the future
+
+GET:
+    --acs-credential-id ID   Credential to show
+    --show-code              Show the PIN instead of masking it
+
+CONNECTION:
+    --endpoint URL           API base URL [default: SEAM_ENDPOINT, else https://connect.getseam.com]
+    --api-key-file FILE      Read the API key from FILE [default: SEAM_API_KEY_FILE, else SEAM_API_KEY]
+    --token-file FILE        Read a personal access token from FILE; needs a workspace id
+                             [default: SEAM_PERSONAL_ACCESS_TOKEN]
+    --workspace-id ID        Workspace for a personal access token [default: SEAM_WORKSPACE_ID]
+    --ca-file PEM            Trust only the CA certificates in this PEM file
+                             [default: the Mozilla roots compiled into the binary]
+    --timeout SECONDS        Time allowed for one attempt, response body included [default: 30]
+    --connect-timeout SECONDS
+                             Time allowed for TCP connect and TLS handshake [default: 10]
+    --no-proxy               Ignore the proxy variables and connect directly
+    --allow-insecure-http    Allow an http:// endpoint that is not loopback (sends the token
+                             unencrypted) [default: off]
+
+OUTPUT:
+    --json                   Print {\"ok\": true, ...} or {\"ok\": false, \"error\": ...} on stdout
+    -q, --quiet              Print errors only
+    -v, --verbose            Print a summary and the debug log (token and PIN redacted) on stderr
+    -h, --help               Print this help
+    -V, --version            Print version, target, features and TLS roots
+
+ENVIRONMENT:
+    SEAM_API_KEY                   API key (starts with seam_)
+    SEAM_API_KEY_FILE              File holding the API key
+    SEAM_PERSONAL_ACCESS_TOKEN     Personal access token (starts with seam_at); needs
+    SEAM_WORKSPACE_ID              the id of the workspace it acts in
+    SEAM_ENDPOINT                  API base URL (SEAM_API_URL is read too, deprecated)
+    https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY
+                                   HTTP CONNECT proxy, first one set wins
+    no_proxy, NO_PROXY             Hosts reached without the proxy, comma-separated
+    Flags beat the environment. Setting both SEAM_API_KEY and SEAM_PERSONAL_ACCESS_TOKEN
+    is an error. Blank variables count as unset.
+
+EXIT CODES:
+    0    success
+    64   usage: unknown flag, missing or conflicting arguments
+    65   invalid input, found locally or reported by the API as invalid_input
+    69   rejected by the API for another reason: 404, 405, 409, other 4xx, 501, a redirect
+    75   temporary, retry later: DNS, connect, TLS handshake (a wrong clock included),
+         timeouts, connection closed early, 408, 429, 500, 502, 503, 504, a success
+         whose body is not JSON (a captive portal)
+    77   bad credentials: 401, 403
+    78   configuration: no token, conflicting variables, bad token prefix, unreadable CA,
+         key, token or PIN file, malformed endpoint or proxy
+";
+
+/// Returns what `--version` prints.
+pub fn version() -> String {
+    let features: Vec<&str> = [
+        ("serde", cfg!(feature = "serde")),
+        ("time", cfg!(feature = "time")),
+        ("fake-server", cfg!(feature = "fake-server")),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(name, _)| *name)
+    .collect();
+    let features = if features.is_empty() {
+        "none".to_owned()
+    } else {
+        features.join(", ")
+    };
+    format!(
+        "seam-edge {}\ntarget: {}\nfeatures: {features}\ntls: rustls with ring; roots: {} \
+         Mozilla roots from webpki-roots compiled in, or --ca-file\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("SEAM_EDGE_TARGET"),
+        webpki_roots::TLS_SERVER_ROOTS.len(),
+    )
+}

@@ -1,0 +1,229 @@
+//! The `seam-edge` command: parse the arguments, build a client, run one command, and
+//! map the outcome to an exit code. It uses only the library's public API.
+
+mod args;
+mod exit;
+mod files;
+mod help;
+mod logger;
+mod output;
+
+use std::process::ExitCode;
+
+use seam_edge::{Auth, Client, Error, UpdateCredentialParams, mask_code};
+
+use args::{Args, CodeSource, Command, Verbosity};
+
+/// A failure of one run, printed once and mapped to an exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// A configuration problem found by the CLI itself, such as an unreadable file.
+    Config(String),
+    /// An error of the library.
+    Seam(Error),
+}
+
+impl CliError {
+    fn config(message: String) -> CliError {
+        CliError::Config(message)
+    }
+
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) => exit::CONFIG,
+            CliError::Seam(error) => exit::code_for(error),
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            CliError::Config(message) => message.clone(),
+            CliError::Seam(error) => output::error_chain(error),
+        }
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(error: Error) -> CliError {
+        CliError::Seam(error)
+    }
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> ExitCode {
+    let args = match args::parse(std::env::args_os().skip(1)) {
+        Ok(args) => args,
+        Err(args::UsageError(message)) => {
+            eprintln!("seam-edge: {message}\nRun 'seam-edge --help' for usage.");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    logger::install(args.verbosity);
+    match args.command {
+        Command::Help => {
+            print!("{}", help::HELP);
+            return ExitCode::from(exit::OK);
+        }
+        Command::Version => {
+            print!("{}", help::version());
+            return ExitCode::from(exit::OK);
+        }
+        _ => {}
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(error) => {
+            if args.json {
+                output::print_json_error(&error);
+            }
+            eprintln!("seam-edge: {}", error.message());
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), CliError> {
+    let client = build_client(args)?;
+    match args.command {
+        Command::Update => update(args, &client),
+        Command::Get => get(args, &client),
+        Command::AuthCheck => auth_check(args, &client),
+        Command::Help | Command::Version => Ok(()),
+    }
+}
+
+fn update(args: &Args, client: &Client) -> Result<(), CliError> {
+    let mut params =
+        UpdateCredentialParams::new(args.acs_credential_id.clone().unwrap_or_default());
+    params.code = match &args.code {
+        Some(CodeSource::Literal(code)) => Some(code.clone()),
+        Some(CodeSource::File(path)) => Some(files::read_secret(path, "PIN code file")?),
+        None => None,
+    };
+    params.ends_at = args.ends_at.clone();
+    let credential = client.acs().credentials().update(&params)?;
+
+    if args.json {
+        output::print_json_success(
+            "acs_credential",
+            output::credential_json(credential.as_ref(), false),
+        );
+    } else if args.verbosity == Verbosity::Verbose {
+        let mut changed = Vec::new();
+        if let Some(code) = &params.code {
+            changed.push(format!("code {}", mask_code(code)));
+        }
+        if let Some(ends_at) = &params.ends_at {
+            changed.push(format!("ends_at {ends_at}"));
+        }
+        println!(
+            "updated credential {}: {}",
+            params.acs_credential_id,
+            changed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn get(args: &Args, client: &Client) -> Result<(), CliError> {
+    let id = args.acs_credential_id.as_deref().unwrap_or_default();
+    let credential = client.acs().credentials().get(id)?;
+    if args.json {
+        let value = output::credential_json(Some(&credential), args.show_code);
+        output::print_json_success("acs_credential", value);
+    } else if args.verbosity != Verbosity::Quiet {
+        print!("{}", output::credential_lines(&credential, args.show_code));
+    }
+    Ok(())
+}
+
+fn auth_check(args: &Args, client: &Client) -> Result<(), CliError> {
+    let workspace = client.workspaces().get()?;
+    if args.json {
+        output::print_json_success("workspace", output::workspace_json(&workspace));
+    } else if args.verbosity != Verbosity::Quiet {
+        let name = workspace.name.as_deref().unwrap_or("unnamed");
+        println!(
+            "ok: {} accepted for workspace {} ({name}) at {}",
+            client.auth().kind_name(),
+            workspace.workspace_id,
+            client.endpoint()
+        );
+    }
+    Ok(())
+}
+
+/// Builds the client: flags first, then the environment for whatever the flags left unset.
+fn build_client(args: &Args) -> Result<Client, CliError> {
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
+    let workspace_id = args
+        .workspace_id
+        .clone()
+        .or_else(|| env("SEAM_WORKSPACE_ID"));
+
+    let mut builder = Client::builder().allow_insecure_http(args.allow_insecure_http);
+    if let Some(endpoint) = &args.endpoint {
+        builder = builder.endpoint(endpoint);
+    }
+    if let Some(timeout) = args.timeout {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(timeout) = args.connect_timeout {
+        builder = builder.connect_timeout(timeout);
+    }
+    if let Some(path) = &args.ca_file {
+        builder = builder.root_certs_pem_file(path);
+    }
+    if args.no_proxy {
+        builder = builder.proxy(None);
+    }
+    if let Some(auth) = auth_from_files(args, workspace_id.as_deref(), &env)? {
+        builder = builder.auth(auth);
+    }
+    let builder = builder.fill_from_vars(|name| match name {
+        "SEAM_WORKSPACE_ID" => workspace_id.clone(),
+        _ => env(name),
+    })?;
+    Ok(builder.build()?)
+}
+
+/// Reads the credentials from `--api-key-file`, `--token-file` or `SEAM_API_KEY_FILE`, in
+/// that order, or returns `None` when none is set.
+fn auth_from_files(
+    args: &Args,
+    workspace_id: Option<&str>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<Auth>, CliError> {
+    if let Some(path) = &args.api_key_file {
+        return Ok(Some(Auth::api_key(files::read_secret(
+            path,
+            "API key file",
+        )?)));
+    }
+    if let Some(path) = &args.token_file {
+        let token = files::read_secret(path, "token file")?;
+        let workspace_id = workspace_id.ok_or_else(|| {
+            CliError::config(
+                "--token-file needs a workspace id; pass --workspace-id or set SEAM_WORKSPACE_ID"
+                    .to_owned(),
+            )
+        })?;
+        return Ok(Some(Auth::personal_access_token(token, workspace_id)));
+    }
+    let Some(path) = env("SEAM_API_KEY_FILE") else {
+        return Ok(None);
+    };
+    if env("SEAM_API_KEY").is_some() || env("SEAM_PERSONAL_ACCESS_TOKEN").is_some() {
+        return Err(CliError::config(
+            "SEAM_API_KEY_FILE is set together with SEAM_API_KEY or \
+             SEAM_PERSONAL_ACCESS_TOKEN; unset all but one"
+                .to_owned(),
+        ));
+    }
+    let key = files::read_secret(path.as_ref(), "API key file (SEAM_API_KEY_FILE)")?;
+    Ok(Some(Auth::api_key(key)))
+}

@@ -1,0 +1,115 @@
+//! What the CLI prints: JSON for `--json`, short lines for people.
+
+use miniserde::json::{self, Number, Object, Value};
+use seam_edge::{AcsCredential, Error, Workspace};
+
+use super::CliError;
+use super::exit;
+
+fn string(text: impl Into<String>) -> Value {
+    Value::String(text.into())
+}
+
+/// Prints `{"ok": true, "<key>": value}` on stdout.
+pub fn print_json_success(key: &str, value: Value) {
+    let mut object = Object::new();
+    object.insert("ok".to_owned(), Value::Bool(true));
+    object.insert(key.to_owned(), value);
+    println!("{}", json::to_string(&object));
+}
+
+/// Returns the credential as JSON, `null` when the server sent none.
+pub fn credential_json(credential: Option<&AcsCredential>, show_code: bool) -> Value {
+    credential.map_or(Value::Null, |credential| {
+        credential.to_json_value(show_code)
+    })
+}
+
+pub fn workspace_json(workspace: &Workspace) -> Value {
+    let mut object = Object::new();
+    object.insert("workspace_id".to_owned(), string(&workspace.workspace_id));
+    if let Some(name) = &workspace.name {
+        object.insert("name".to_owned(), string(name));
+    }
+    if let Some(company) = &workspace.company_name {
+        object.insert("company_name".to_owned(), string(company));
+    }
+    if let Some(sandbox) = workspace.is_sandbox {
+        object.insert("is_sandbox".to_owned(), Value::Bool(sandbox));
+    }
+    Value::Object(object)
+}
+
+/// Returns the credential's fields as `name: value` lines, the PIN masked unless
+/// `show_code` is set.
+pub fn credential_lines(credential: &AcsCredential, show_code: bool) -> String {
+    let Value::Object(object) = credential.to_json_value(show_code) else {
+        return String::new();
+    };
+    let mut lines = String::new();
+    for (key, value) in &object {
+        let shown = match value {
+            Value::String(text) => text.escape_debug().to_string(),
+            other => json::to_string(other),
+        };
+        lines.push_str(&format!("{key}: {shown}\n"));
+    }
+    lines
+}
+
+/// Returns an error's message with its causes on one line, each cause once: a cause whose
+/// text the message already contains (ureq repeats its own cause) is skipped.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// Prints `{"ok": false, "error": {...}}` on stdout for `--json`.
+pub fn print_json_error(error: &CliError) {
+    let code = error.exit_code();
+    let mut detail = Object::new();
+    detail.insert("class".to_owned(), string(exit::class_name(code)));
+    detail.insert(
+        "exit_code".to_owned(),
+        Value::Number(Number::U64(u64::from(code))),
+    );
+    detail.insert("message".to_owned(), string(error.message()));
+    if let CliError::Seam(error) = error {
+        add_response_fields(&mut detail, error);
+    }
+    let mut object = Object::new();
+    object.insert("ok".to_owned(), Value::Bool(false));
+    object.insert("error".to_owned(), Value::Object(detail));
+    println!("{}", json::to_string(&object));
+}
+
+fn add_response_fields(detail: &mut Object, error: &Error) {
+    let Some(response) = error.response() else {
+        return;
+    };
+    let status = u64::from(response.status());
+    detail.insert("status".to_owned(), Value::Number(Number::U64(status)));
+    if let Some(error_type) = response.error_type() {
+        detail.insert("type".to_owned(), string(error_type));
+    }
+    if let Some(request_id) = response.request_id() {
+        detail.insert("request_id".to_owned(), string(request_id));
+    }
+    if !response.validation_errors().is_empty() {
+        let mut parameters = Object::new();
+        for parameter in response.validation_errors() {
+            let messages = parameter.messages.iter().map(string).collect();
+            parameters.insert(parameter.parameter.clone(), Value::Array(messages));
+        }
+        detail.insert("validation_errors".to_owned(), Value::Object(parameters));
+    }
+}

@@ -1,0 +1,451 @@
+//! The client, its builder, and the handles that mirror Seam's API routes.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use ureq::tls::{Certificate, PemItem};
+
+use crate::auth::Auth;
+use crate::credential::Credentials;
+use crate::env::{self, ProxySetting};
+use crate::error::{Error, Quoted};
+use crate::http::{self, AgentSettings, Request};
+use crate::response::Reply;
+use crate::workspace::Workspaces;
+
+/// Seam's production endpoint.
+pub const DEFAULT_ENDPOINT: &str = "https://connect.getseam.com";
+/// Time allowed to open the TCP connection and finish the TLS handshake.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for one attempt: connecting, sending and reading the whole response.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A clock the client reads to check that `ends_at` lies in the future.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// Where the trusted certificate authorities come from.
+#[derive(Clone)]
+enum Roots {
+    WebPki,
+    PemFile(PathBuf),
+    PemBytes(Vec<u8>),
+}
+
+/// Configures a [`Client`]. Every option has a default; only the credentials must be set,
+/// directly or from the environment through [`ClientBuilder::fill_from_vars`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    endpoint: Option<String>,
+    auth: Option<Auth>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    roots: Roots,
+    proxy: ProxySetting,
+    user_agent: String,
+    clock: Clock,
+    allow_insecure_http: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("auth", &self.auth)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("proxy", &self.proxy)
+            .field("user_agent", &self.user_agent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with every option at its default and no credentials.
+    pub fn new() -> ClientBuilder {
+        ClientBuilder {
+            endpoint: None,
+            auth: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            roots: Roots::WebPki,
+            proxy: ProxySetting::Unset,
+            user_agent: format!("seam-edge/{}", env!("CARGO_PKG_VERSION")),
+            clock: Arc::new(SystemTime::now),
+            allow_insecure_http: false,
+        }
+    }
+
+    /// Sets the API's base URL, without the route.
+    ///
+    /// Plain `http://` is accepted only for a loopback host (`127.0.0.0/8`, `::1`,
+    /// `localhost`) unless [`allow_insecure_http`](Self::allow_insecure_http) is set.
+    /// Default: `https://connect.getseam.com`.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> ClientBuilder {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Sets the credentials. Default: none, and [`build`](Self::build) fails without them.
+    pub fn auth(mut self, auth: Auth) -> ClientBuilder {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// Sets the time allowed to open the TCP connection and finish the TLS handshake.
+    /// Default: 10 seconds.
+    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the time allowed for one attempt, from connecting to the end of the response
+    /// body. Default: 30 seconds.
+    pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Trusts only the certificates of a PEM file instead of the compiled-in roots, like
+    /// curl's `--cacert`. The file is read by [`build`](Self::build). Default: the Mozilla
+    /// roots of the `webpki-roots` crate, compiled into the binary.
+    pub fn root_certs_pem_file(mut self, path: impl Into<PathBuf>) -> ClientBuilder {
+        self.roots = Roots::PemFile(path.into());
+        self
+    }
+
+    /// Trusts only the certificates in `pem` instead of the compiled-in roots. Default: the
+    /// Mozilla roots of the `webpki-roots` crate, compiled into the binary.
+    pub fn root_certs_pem(mut self, pem: impl Into<Vec<u8>>) -> ClientBuilder {
+        self.roots = Roots::PemBytes(pem.into());
+        self
+    }
+
+    /// Sends requests through an HTTP CONNECT proxy, `http://[user:password@]host[:port]`
+    /// (port 80 if left out; a bare `host:port` means `http://`), or through none with
+    /// `None`. Default: none, because the library reads no environment outside
+    /// [`fill_from_vars`](Self::fill_from_vars).
+    pub fn proxy(mut self, proxy: Option<&str>) -> ClientBuilder {
+        self.proxy = match proxy {
+            Some(url) => ProxySetting::Url {
+                url: url.to_owned(),
+                origin: "the proxy option".to_owned(),
+                no_proxy: None,
+            },
+            None => ProxySetting::Off,
+        };
+        self
+    }
+
+    /// Sets the `user-agent` header. Default: `seam-edge/<version>`.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> ClientBuilder {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sets the clock used to check that `ends_at` is in the future; tests inject a fixed
+    /// one. Default: [`SystemTime::now`].
+    pub fn clock(
+        mut self,
+        clock: impl Fn() -> SystemTime + Send + Sync + 'static,
+    ) -> ClientBuilder {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Allows a plain `http://` endpoint that is not loopback, which sends the token
+    /// unencrypted. Default: false.
+    pub fn allow_insecure_http(mut self, allow: bool) -> ClientBuilder {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Fills every option not set yet from environment variables, looked up through `var`,
+    /// so explicit settings win. Blank values count as unset.
+    ///
+    /// - credentials: `SEAM_API_KEY`, or `SEAM_PERSONAL_ACCESS_TOKEN` with
+    ///   `SEAM_WORKSPACE_ID`; setting both tokens is an error;
+    /// - endpoint: `SEAM_ENDPOINT`, else the deprecated `SEAM_API_URL` with a warning;
+    /// - proxy, in curl's order for https: `https_proxy`, `HTTPS_PROXY`, `all_proxy`,
+    ///   `ALL_PROXY`; hosts to reach directly: `no_proxy`, then `NO_PROXY`.
+    ///
+    /// This function reads only what `var` returns; [`Client::from_env`] passes the
+    /// process environment.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when both tokens are set, or a personal access token comes
+    /// without a workspace id.
+    pub fn fill_from_vars(
+        mut self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<ClientBuilder, Error> {
+        let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+        if self.endpoint.is_none() {
+            self.endpoint = env::endpoint(&var);
+        }
+        if self.auth.is_none() {
+            self.auth = env::auth(&var)?;
+        }
+        if matches!(self.proxy, ProxySetting::Unset) {
+            self.proxy = env::proxy(&var);
+        }
+        Ok(self)
+    }
+
+    /// Returns the endpoint that [`build`](Self::build) will use.
+    pub fn endpoint_or_default(&self) -> &str {
+        self.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT)
+    }
+
+    /// Checks the configuration, reads the CA file if one is set, and builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no credentials are set, a token has the wrong prefix, the
+    /// endpoint or proxy is malformed, plain http is used for a host that is not loopback,
+    /// or the CA file cannot be read or holds no certificate.
+    pub fn build(self) -> Result<Client, Error> {
+        let endpoint = Endpoint::parse(self.endpoint_or_default(), self.allow_insecure_http)?;
+        let auth = self.auth.ok_or_else(|| {
+            Error::config(
+                "no credentials: set SEAM_API_KEY, or SEAM_PERSONAL_ACCESS_TOKEN with \
+                 SEAM_WORKSPACE_ID, or pass a key or token file",
+            )
+        })?;
+        auth.validate()?;
+        let roots = load_roots(&self.roots)?;
+        let proxy = self.proxy.resolve(&endpoint.host)?;
+        let agent = http::build_agent(AgentSettings {
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            roots,
+            proxy,
+            user_agent: self.user_agent,
+        });
+        Ok(Client {
+            inner: Arc::new(Inner {
+                agent,
+                endpoint,
+                auth,
+                clock: self.clock,
+            }),
+        })
+    }
+}
+
+/// A parsed endpoint: the base URL without a trailing slash, and its host for messages.
+#[derive(Debug)]
+struct Endpoint {
+    base: String,
+    host: String,
+    target: String,
+}
+
+impl Endpoint {
+    fn parse(text: &str, allow_insecure_http: bool) -> Result<Endpoint, Error> {
+        let invalid = |why: &str| {
+            Error::config(format!(
+                "invalid endpoint {}: {why}; expected a URL such as {DEFAULT_ENDPOINT}",
+                Quoted(text)
+            ))
+        };
+        let uri: ureq::http::Uri = text.parse().map_err(|_| invalid("not a URL"))?;
+        let scheme = uri.scheme_str().ok_or_else(|| invalid("no scheme"))?;
+        let host = uri
+            .host()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| invalid("no host"))?;
+        if uri.query().is_some() {
+            return Err(invalid("a query string is not allowed"));
+        }
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let secure = match scheme {
+            "https" => true,
+            "http" => false,
+            _ => return Err(invalid("the scheme must be https")),
+        };
+        if !secure && !allow_insecure_http && !env::is_loopback_host(&host) {
+            return Err(Error::config(format!(
+                "refusing to send the token over plain http to {}; use https, or allow \
+                 insecure http explicitly",
+                Quoted(&host)
+            )));
+        }
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let target = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let base = text.trim_end_matches('/').to_owned();
+        Ok(Endpoint { base, host, target })
+    }
+}
+
+fn load_roots(roots: &Roots) -> Result<Option<Vec<Certificate<'static>>>, Error> {
+    let (pem, origin) = match roots {
+        Roots::WebPki => return Ok(None),
+        Roots::PemFile(path) => {
+            let pem = std::fs::read(path).map_err(|error| {
+                Error::config_with_source(
+                    format!(
+                        "cannot read CA file {}",
+                        Quoted(&path.display().to_string())
+                    ),
+                    error,
+                )
+            })?;
+            (
+                pem,
+                format!("CA file {}", Quoted(&path.display().to_string())),
+            )
+        }
+        Roots::PemBytes(pem) => (pem.clone(), "the CA certificates given".to_owned()),
+    };
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(error) => {
+                return Err(Error::config_with_source(
+                    format!("{origin} is not valid PEM"),
+                    error,
+                ));
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::config(format!(
+            "{origin} holds no certificate; expected PEM blocks starting with \
+             \"-----BEGIN CERTIFICATE-----\""
+        )));
+    }
+    Ok(Some(certs))
+}
+
+/// A client for Seam's API. Cheap to clone (one reference count), `Send` and `Sync`; clones
+/// share one connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: ureq::Agent,
+    endpoint: Endpoint,
+    auth: Auth,
+    clock: Clock,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint.base)
+            .field("auth", &self.inner.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// Builds a client from the process environment alone; see
+    /// [`ClientBuilder::fill_from_vars`] for the variables read.
+    ///
+    /// # Errors
+    ///
+    /// As [`ClientBuilder::fill_from_vars`] and [`ClientBuilder::build`].
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::new()
+            .fill_from_vars(|name| std::env::var(name).ok())?
+            .build()
+    }
+
+    /// The `acs` routes.
+    pub fn acs(&self) -> Acs<'_> {
+        Acs { client: self }
+    }
+
+    /// The `workspaces` routes.
+    pub fn workspaces(&self) -> Workspaces<'_> {
+        Workspaces { client: self }
+    }
+
+    /// Returns the base URL requests go to.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint.base
+    }
+
+    /// Returns the credentials in use; their `Debug` output hides the token.
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
+    pub(crate) fn now(&self) -> SystemTime {
+        (self.inner.clock)()
+    }
+
+    /// Sends one request with the authentication and SDK headers.
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        route: &str,
+        body: Option<String>,
+    ) -> Result<Reply, Error> {
+        let inner = &*self.inner;
+        let url = format!("{}{route}", inner.endpoint.base);
+        let authorization = format!("Bearer {}", inner.auth.token());
+        let mut headers = vec![
+            ("authorization", authorization.as_str()),
+            ("seam-sdk-name", "seam-edge"),
+            ("seam-sdk-version", env!("CARGO_PKG_VERSION")),
+        ];
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        if let Some(workspace_id) = inner.auth.workspace_id() {
+            headers.push(("seam-workspace", workspace_id));
+        }
+        http::send(
+            &inner.agent,
+            Request {
+                method,
+                url: &url,
+                headers: &headers,
+                body,
+                target: &inner.endpoint.target,
+                now: self.now(),
+            },
+        )
+    }
+}
+
+/// The `acs` routes, from [`Client::acs`].
+#[derive(Debug, Clone, Copy)]
+pub struct Acs<'a> {
+    client: &'a Client,
+}
+
+impl<'a> Acs<'a> {
+    /// The `acs/credentials` routes.
+    pub fn credentials(&self) -> Credentials<'a> {
+        Credentials {
+            client: self.client,
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The HTTP layer: the ureq agent, sending one request, and turning ureq's errors into
+//! [`TransportError`]s.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use rustls::CertificateError;
+use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+
+use crate::error::{Error, TransportError, TransportErrorKind};
+use crate::response::Reply;
+use crate::timestamp::Timestamp;
+
+/// Largest response body read; Seam's credential replies are a few KiB.
+pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
+
+/// Settings the agent is built from.
+pub(crate) struct AgentSettings {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) roots: Option<Vec<Certificate<'static>>>,
+    pub(crate) proxy: Option<ureq::Proxy>,
+    pub(crate) user_agent: String,
+}
+
+/// Builds the agent: no redirects followed, statuses returned rather than raised, both
+/// timeouts set because ureq has none by default, and no proxy unless one is given.
+pub(crate) fn build_agent(settings: AgentSettings) -> ureq::Agent {
+    let roots = match settings.roots {
+        Some(certs) => RootCerts::Specific(Arc::new(certs)),
+        None => RootCerts::WebPki,
+    };
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(roots)
+        .build();
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_connect(Some(settings.connect_timeout))
+        .timeout_global(Some(settings.timeout))
+        .proxy(settings.proxy)
+        .user_agent(settings.user_agent)
+        .accept("application/json")
+        .tls_config(tls)
+        .build()
+        .new_agent()
+}
+
+/// One request to send.
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) url: &'a str,
+    pub(crate) headers: &'a [(&'a str, &'a str)],
+    pub(crate) body: Option<String>,
+    /// `host:port` of the endpoint, for error messages.
+    pub(crate) target: &'a str,
+    /// When the request is sent, for the clock hint on certificate errors.
+    pub(crate) now: SystemTime,
+}
+
+/// Sends one request and reads the whole response, its body cut at [`MAX_BODY_BYTES`].
+pub(crate) fn send(agent: &ureq::Agent, request: Request<'_>) -> Result<Reply, Error> {
+    let builder = ureq::http::Request::builder()
+        .method(request.method)
+        .uri(request.url);
+    let builder = request
+        .headers
+        .iter()
+        .fold(builder, |builder, (name, value)| {
+            builder.header(*name, *value)
+        });
+    let body = request.body.unwrap_or_default().into_bytes();
+    let http_request = builder
+        .body(body)
+        .map_err(|error| Error::config_with_source("could not build the request", error))?;
+
+    let started = std::time::Instant::now();
+    log::debug!("{} {}", request.method, request.url);
+    let mut response = agent
+        .run(http_request)
+        .map_err(|error| transport_error(error, request.target, request.now))?;
+    let reply = read_reply(&mut response, request.target, request.now)?;
+    log::debug!(
+        "http {} in {} ms, request id {}",
+        reply.status,
+        started.elapsed().as_millis(),
+        reply.request_id.as_deref().unwrap_or("none")
+    );
+    Ok(reply)
+}
+
+fn read_reply(
+    response: &mut ureq::http::Response<ureq::Body>,
+    target: &str,
+    now: SystemTime,
+) -> Result<Reply, Error> {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let status = response.status().as_u16();
+    let request_id = header("seam-request-id");
+    let content_type = header("content-type");
+    let location = header("location");
+    let read = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY_BYTES)
+        .read_to_vec();
+    let (body, truncated) = match read {
+        Ok(body) => (body, false),
+        Err(ureq::Error::BodyExceedsLimit(_)) => (Vec::new(), true),
+        Err(error) => return Err(transport_error(error, target, now)),
+    };
+    Ok(Reply {
+        status,
+        request_id,
+        content_type,
+        location,
+        body,
+        truncated,
+    })
+}
+
+/// Maps a ureq error to the place the request failed.
+pub(crate) fn transport_error(error: ureq::Error, target: &str, now: SystemTime) -> Error {
+    match classify(&error, now) {
+        (Some(kind), detail) => Error::Transport(TransportError {
+            kind,
+            target: target.to_owned(),
+            detail,
+            source: Some(error),
+        }),
+        (None, _) => {
+            Error::config_with_source(format!("request to {target} could not be made"), error)
+        }
+    }
+}
+
+/// Returns the kind of transport failure, or `None` for errors of configuration, with a
+/// hint for the user where one helps.
+fn classify(error: &ureq::Error, now: SystemTime) -> (Option<TransportErrorKind>, Option<String>) {
+    use TransportErrorKind as Kind;
+    match error {
+        ureq::Error::HostNotFound => (Some(Kind::Dns), None),
+        ureq::Error::ConnectionFailed | ureq::Error::ConnectProxyFailed(_) => {
+            (Some(Kind::Connect), None)
+        }
+        ureq::Error::Timeout(_) => (Some(Kind::Timeout), None),
+        ureq::Error::Tls(_) => (Some(Kind::Tls), None),
+        ureq::Error::Rustls(rustls_error) => classify_rustls(rustls_error, now),
+        ureq::Error::Io(io_error) => classify_io(io_error, now),
+        ureq::Error::Protocol(_)
+        | ureq::Error::BodyStalled
+        | ureq::Error::LargeResponseHeader(..)
+        | ureq::Error::TooManyRedirects
+        | ureq::Error::RedirectFailed => (Some(Kind::ClosedEarly), None),
+        _ => (None, None),
+    }
+}
+
+fn classify_io(error: &io::Error, now: SystemTime) -> (Option<TransportErrorKind>, Option<String>) {
+    use TransportErrorKind as Kind;
+    let rustls_error = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    if let Some(rustls_error) = rustls_error {
+        return classify_rustls(rustls_error, now);
+    }
+    let kind = match error.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Kind::Timeout,
+        io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::HostUnreachable
+        | io::ErrorKind::NetworkUnreachable
+        | io::ErrorKind::AddrNotAvailable => Kind::Connect,
+        _ => Kind::ClosedEarly,
+    };
+    (Some(kind), None)
+}
+
+fn classify_rustls(
+    error: &rustls::Error,
+    now: SystemTime,
+) -> (Option<TransportErrorKind>, Option<String>) {
+    use TransportErrorKind as Kind;
+    let rustls::Error::InvalidCertificate(certificate) = error else {
+        return (Some(Kind::Tls), None);
+    };
+    let clock = Timestamp::from_system_time(now)
+        .map_or_else(|| "out of range".to_owned(), |clock| clock.to_string());
+    let hint = |what: &str| {
+        Some(format!(
+            "{what}; this device's clock reads {clock}: check the system clock (NTP) \
+             before anything else"
+        ))
+    };
+    match certificate {
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            (Some(Kind::TlsClock), hint("the certificate has expired"))
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => (
+            Some(Kind::TlsClock),
+            hint("the certificate is not valid yet"),
+        ),
+        CertificateError::UnknownIssuer => (
+            Some(Kind::Tls),
+            Some(
+                "the certificate is signed by an unknown authority; pass the right CA \
+                 with a PEM file if the endpoint uses a private one"
+                    .to_owned(),
+            ),
+        ),
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
+            Some(Kind::Tls),
+            Some("the certificate is for another host name; check the endpoint".to_owned()),
+        ),
+        _ => (Some(Kind::Tls), None),
+    }
+}
