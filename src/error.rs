@@ -15,7 +15,8 @@ use crate::timestamp::TimestampError;
 pub enum Error {
     /// A value failed a local check, so nothing was sent.
     InvalidInput(InputError),
-    /// The server answered 401: the token is missing, wrong, revoked or lacks a workspace.
+    /// The server answered 401, or another 4xx whose Seam error type is about
+    /// authentication: the token is missing, wrong, revoked or lacks a workspace.
     Unauthorized(Box<ResponseError>),
     /// The server answered 403: the token is valid but not allowed to do this.
     Forbidden(Box<ResponseError>),

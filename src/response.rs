@@ -146,6 +146,18 @@ fn request_id_suffix(reply: &Reply) -> String {
         .map_or_else(String::new, |id| format!(" (request id {id})"))
 }
 
+/// Seam error types that mean the credentials were not accepted, whatever the status.
+///
+/// NOTE: Seam's fake (`@seamapi/fake-seam-connect` 1.86.0) answers an unknown API key on
+/// `/workspaces/get` with 400 `missing_workspace_id`, because it reports the failure of the
+/// last authentication method it tried. Mapping these types to [`Error::Unauthorized`]
+/// keeps "wrong key" one error whichever method the server tried last.
+const AUTH_ERROR_TYPES: [&str; 3] = [
+    "unauthorized",
+    "access_token_used_for_api_key",
+    "missing_workspace_id",
+];
+
 /// Maps a response that is not a success to the matching [`Error`] variant.
 pub(crate) fn error_from_reply(reply: &Reply) -> Error {
     let seam = if reply.is_json() {
@@ -154,10 +166,14 @@ pub(crate) fn error_from_reply(reply: &Reply) -> Error {
         None
     };
     let is_seam = seam.is_some();
+    let is_auth_type = seam
+        .as_ref()
+        .is_some_and(|seam| AUTH_ERROR_TYPES.contains(&seam.error_type.as_str()));
     let response = Box::new(response_error(reply, seam));
     match reply.status {
         401 => Error::Unauthorized(response),
         403 => Error::Forbidden(response),
+        400..=499 if is_auth_type => Error::Unauthorized(response),
         _ if is_seam => Error::Api(response),
         _ => Error::Http(response),
     }

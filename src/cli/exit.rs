@@ -15,7 +15,7 @@ pub const REJECTED: u8 = 69;
 /// included), timeouts, a connection closed early, 408, 429, 500, 502, 503, 504, or a
 /// success whose body is not JSON (a captive portal or proxy page).
 pub const TEMPORARY: u8 = 75;
-/// The credentials were rejected: 401 or 403.
+/// The credentials were rejected: 401, 403, or a Seam error type about authentication.
 pub const BAD_CREDENTIALS: u8 = 77;
 /// The configuration is unusable: no token, conflicting variables, a bad token prefix, an
 /// unreadable CA, token or PIN file, a malformed endpoint or proxy.

@@ -10,7 +10,8 @@ USAGE:
     seam-edge acs credentials get --acs-credential-id ID [--show-code]
     seam-edge auth check
 
-Prints nothing on success unless -v or --json is given, so cron mails only failures.
+An update prints nothing on success unless -v or --json is given,
+so cron mails only failures. Errors always go to stderr, also with --json.
 Flags may also be spelled with underscores, as in Seam's docs: --acs_credential_id.
 
 UPDATE:
@@ -68,7 +69,7 @@ EXIT CODES:
     75   temporary, retry later: DNS, connect, TLS handshake (a wrong clock included),
          timeouts, connection closed early, 408, 429, 500, 502, 503, 504, a success
          whose body is not JSON (a captive portal)
-    77   bad credentials: 401, 403
+    77   bad credentials: 401, 403, or a Seam error type about authentication
     78   configuration: no token, conflicting variables, bad token prefix, unreadable CA,
          key, token or PIN file, malformed endpoint or proxy
 ";
