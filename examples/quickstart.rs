@@ -48,7 +48,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("\nreceived:");
     match credential {
-        Some(credential) => println!("  {credential:#?}"),
+        Some(credential) => {
+            let json = miniserde::json::to_string(&credential.to_json_value(false));
+            println!("  200 {json}");
+        }
         None => println!("  success, no credential in the body"),
     }
     Ok(())
