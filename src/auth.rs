@@ -24,7 +24,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// How the client proves who it is: an API key, or a personal access token plus the
+/// The credentials the client authenticates with: an API key, or a personal access token plus the
 /// workspace it acts in.
 ///
 /// `Debug` shows the kind of credential and the workspace id, never the token.
@@ -38,12 +38,12 @@ enum AuthKind {
 }
 
 impl Auth {
-    /// A workspace API key, sent as `authorization: Bearer seam_...`.
+    /// Creates a workspace API key credential, sent as `authorization: Bearer seam_...`.
     pub fn api_key(key: impl Into<String>) -> Auth {
         Auth(AuthKind::ApiKey(Secret::new(key)))
     }
 
-    /// A personal access token (`seam_at...`) acting in `workspace_id`, sent as
+    /// Creates a personal access token credential (`seam_at...`) acting in `workspace_id`, sent as
     /// `authorization: Bearer seam_at...` plus `seam-workspace: <workspace_id>`.
     pub fn personal_access_token(
         token: impl Into<String>,

@@ -25,7 +25,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A clock the client reads to check that `ends_at` lies in the future.
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
-/// Where the trusted certificate authorities come from.
+/// The source of the trusted certificate authorities.
 #[derive(Clone)]
 enum Roots {
     WebPki,
@@ -68,7 +68,7 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// A builder with every option at its default and no credentials.
+    /// Creates a builder with every option at its default and no credentials.
     pub fn new() -> ClientBuilder {
         ClientBuilder {
             endpoint: None,
@@ -211,7 +211,7 @@ impl ClientBuilder {
     ///
     /// [`Error::Config`] when no credentials are set, a token has the wrong prefix, the
     /// endpoint or proxy is malformed, plain http is used for a host that is not loopback,
-    /// or the CA file cannot be read or holds no certificate.
+    /// or the CA file cannot be read or contains no certificate.
     pub fn build(self) -> Result<Client, Error> {
         let endpoint = Endpoint::parse(self.endpoint_or_default(), self.allow_insecure_http)?;
         let auth = self.auth.ok_or_else(|| {
@@ -328,7 +328,7 @@ fn load_roots(roots: &Roots) -> Result<Option<Vec<Certificate<'static>>>, Error>
     }
     if certs.is_empty() {
         return Err(Error::config(format!(
-            "{origin} holds no certificate; expected PEM blocks starting with \
+            "{origin} contains no certificate; expected PEM blocks starting with \
              \"-----BEGIN CERTIFICATE-----\""
         )));
     }
@@ -376,12 +376,12 @@ impl Client {
             .build()
     }
 
-    /// The `acs` routes.
+    /// Returns the `acs` routes.
     pub fn acs(&self) -> Acs<'_> {
         Acs { client: self }
     }
 
-    /// The `workspaces` routes.
+    /// Returns the `workspaces` routes.
     pub fn workspaces(&self) -> Workspaces<'_> {
         Workspaces { client: self }
     }
@@ -442,7 +442,7 @@ pub struct Acs<'a> {
 }
 
 impl<'a> Acs<'a> {
-    /// The `acs/credentials` routes.
+    /// Returns the `acs/credentials` routes.
     pub fn credentials(&self) -> Credentials<'a> {
         Credentials {
             client: self.client,

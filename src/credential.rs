@@ -259,7 +259,7 @@ fn parse_ends_at(text: &str) -> Result<Timestamp, Error> {
     })
 }
 
-/// How a credential is used at the door. Values this crate does not know are kept as
+/// The way a credential opens a door. Values this crate does not know are kept as
 /// [`AccessMethod::Other`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
@@ -318,7 +318,7 @@ pub struct AcsCredential {
     pub acs_credential_id: String,
     /// The user the credential belongs to.
     pub acs_user_id: Option<String>,
-    /// The access system that holds the credential.
+    /// The access system that contains the credential.
     pub acs_system_id: Option<String>,
     /// The workspace that owns the credential.
     pub workspace_id: Option<String>,
@@ -326,7 +326,7 @@ pub struct AcsCredential {
     pub display_name: Option<String>,
     /// The PIN code, for code credentials.
     pub code: Option<String>,
-    /// How the credential is used.
+    /// The way the credential opens a door.
     pub access_method: Option<AccessMethod>,
     /// Start of validity, as the server sent it.
     pub starts_at: Option<String>,
@@ -452,7 +452,7 @@ impl Credentials<'_> {
         response::optional_credential(&reply)
     }
 
-    /// Fetches a credential with `GET /acs/credentials/get`.
+    /// Fetches a credential with `POST /acs/credentials/get`.
     ///
     /// # Errors
     ///

@@ -15,12 +15,12 @@ use crate::timestamp::TimestampError;
 pub enum Error {
     /// A value failed a local check, so nothing was sent.
     InvalidInput(InputError),
-    /// The server answered 401, or another 4xx whose Seam error type is about
+    /// The server returned 401, or another 4xx whose Seam error type is about
     /// authentication: the token is missing, wrong, revoked or lacks a workspace.
     Unauthorized(Box<ResponseError>),
-    /// The server answered 403: the token is valid but not allowed to do this.
+    /// The server returned 403: the token is valid but not allowed to do this.
     Forbidden(Box<ResponseError>),
-    /// The server answered with Seam's JSON error envelope (any status but 401 and 403).
+    /// The server returned Seam's JSON error envelope (any status but 401 and 403).
     Api(Box<ResponseError>),
     /// The server answered with an HTTP error that is not a Seam error, an unexpected
     /// redirect, or a success whose body is not JSON (a captive portal or proxy page).
@@ -171,8 +171,8 @@ impl StdError for InputError {
     }
 }
 
-/// What the server sent back with a status that is not success, or with a success that
-/// could not be trusted.
+/// A response with a status that is not success, or a success response that
+/// cannot be trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseError {
     pub(crate) status: u16,
@@ -206,7 +206,7 @@ impl ResponseError {
         self.status
     }
 
-    /// Returns the `seam-request-id` response header, which Seam's support asks for.
+    /// Returns the `seam-request-id` response header, which Seam's support requests when you report a problem.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
@@ -296,7 +296,7 @@ pub struct TransportError {
     pub(crate) source: Option<ureq::Error>,
 }
 
-/// Where a request without a response failed.
+/// The stage at which a request without a response failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportErrorKind {

@@ -89,7 +89,7 @@ impl<'a> Fields<'a> {
 }
 
 /// Returns the body of a success as JSON, `Ok(None)` for an empty body or a JSON body that
-/// cannot be decoded (the request was applied; a warning says the body was unreadable), and
+/// cannot be decoded (the request was applied; a warning is logged), and
 /// an error for any other status or for a success whose body is not JSON.
 pub(crate) fn success_json(reply: &Reply) -> Result<Option<Value>, Error> {
     if !(200..300).contains(&reply.status) {
@@ -148,8 +148,8 @@ fn request_id_suffix(reply: &Reply) -> String {
 
 /// Seam error types that mean the credentials were not accepted, whatever the status.
 ///
-/// NOTE: Seam's fake (`@seamapi/fake-seam-connect` 1.86.0) answers an unknown API key on
-/// `/workspaces/get` with 400 `missing_workspace_id`, because it reports the failure of the
+/// NOTE: Seam's fake (`@seamapi/fake-seam-connect` 1.86.0) returns 400 for an unknown API key on
+/// `/workspaces/get`, type `missing_workspace_id`, because it reports the failure of the
 /// last authentication method it tried. Mapping these types to [`Error::Unauthorized`]
 /// keeps "wrong key" one error whichever method the server tried last.
 const AUTH_ERROR_TYPES: [&str; 3] = [

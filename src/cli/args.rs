@@ -10,7 +10,7 @@ use lexopt::Arg;
 #[derive(Debug)]
 pub struct UsageError(pub String);
 
-/// What the user asked for.
+/// The command the user requested.
 #[derive(Debug, PartialEq)]
 pub enum Command {
     /// `acs credentials update`
@@ -25,7 +25,7 @@ pub enum Command {
     Version,
 }
 
-/// Where the PIN code comes from.
+/// The source of the PIN code.
 #[derive(Debug, PartialEq)]
 pub enum CodeSource {
     /// `--code PIN`

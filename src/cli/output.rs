@@ -1,4 +1,4 @@
-//! What the CLI prints: JSON for `--json`, short lines for people.
+//! The CLI's output: JSON for `--json`, short lines for people.
 
 use miniserde::json::{self, Number, Object, Value};
 use seam_edge::{AcsCredential, Error, Workspace};
