@@ -156,6 +156,7 @@ pub(crate) fn redact_userinfo(url: &str) -> String {
 /// dot is ignored), and IP addresses match exactly. Ports in entries are ignored.
 pub(crate) fn bypasses_proxy(list: &str, host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host_is_ip = host.parse::<IpAddr>().is_ok();
     list.split(',')
         .map(|entry| entry.trim().to_ascii_lowercase())
         .filter(|entry| !entry.is_empty())
@@ -165,7 +166,7 @@ pub(crate) fn bypasses_proxy(list: &str, host: &str) -> bool {
             }
             let entry = strip_port(&entry);
             let entry = entry.trim_start_matches('.').trim_end_matches('.');
-            host == entry || host.ends_with(&format!(".{entry}"))
+            host == entry || (!host_is_ip && host.ends_with(&format!(".{entry}")))
         })
 }
 

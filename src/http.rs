@@ -1,7 +1,7 @@
 //! The HTTP layer: the ureq agent, sending one request, and turning ureq's errors into
 //! [`TransportError`]s.
 
-use std::io;
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -108,16 +108,18 @@ fn read_reply(
     let request_id = header("seam-request-id");
     let content_type = header("content-type");
     let location = header("location");
-    let read = response
+
+    // Reading one byte past the cap distinguishes a body that was cut from one that fits
+    // exactly. The start of an oversized body is kept for the error's excerpt.
+    let mut body = Vec::new();
+    response
         .body_mut()
-        .with_config()
-        .limit(MAX_BODY_BYTES)
-        .read_to_vec();
-    let (body, truncated) = match read {
-        Ok(body) => (body, false),
-        Err(ureq::Error::BodyExceedsLimit(_)) => (Vec::new(), true),
-        Err(error) => return Err(transport_error(error, target, now)),
-    };
+        .as_reader()
+        .take(MAX_BODY_BYTES + 1)
+        .read_to_end(&mut body)
+        .map_err(|error| transport_error(ureq::Error::from(error), target, now))?;
+    let truncated = body.len() as u64 > MAX_BODY_BYTES;
+    body.truncate(MAX_BODY_BYTES as usize);
     Ok(Reply {
         status,
         request_id,
@@ -208,7 +210,9 @@ fn classify_rustls(
             Some(Kind::TlsClock),
             hint("the certificate is not valid yet"),
         ),
-        CertificateError::UnknownIssuer => (
+        // A trusted CA with the issuer's name but another key, as after a private CA was
+        // regenerated, fails as a bad signature rather than as an unknown issuer.
+        CertificateError::UnknownIssuer | CertificateError::BadSignature => (
             Some(Kind::Tls),
             Some(
                 "the certificate is signed by an unknown authority; pass the right CA \

@@ -36,8 +36,8 @@
 //! Every call returns [`Error`], one `#[non_exhaustive]` enum: invalid input found locally,
 //! unauthorized (every 401), forbidden (403), Seam's JSON error envelope, other HTTP errors,
 //! transport failures with the cause in `source()`, and configuration. [`Error::is_temporary`]
-//! tells whether trying again later can help. No error, log line or `Debug` output contains
-//! the token or a PIN code.
+//! tells whether trying again later can help. No error, `Debug` output or log line below
+//! `trace` contains the token or a PIN code.
 //!
 //! # TLS roots
 //!
@@ -60,6 +60,10 @@
 //! and response (status, time, `seam-request-id`) and the request body with the PIN masked,
 //! `warn` for an unset clock, a deprecated variable or an unreadable success body. It sets no
 //! process-wide state and installs no process-wide crypto provider.
+//!
+//! NOTE: at `trace`, ureq's protocol layer (ureq-proto 0.7, log target `ureq_proto::util`)
+//! dumps the raw HTTP bytes, including the `authorization` header and response bodies with
+//! PIN codes. A logger that enables `trace` should leave that target out.
 //!
 //! # Features
 //!

@@ -186,7 +186,10 @@ fn response_error(reply: &Reply, seam: Option<SeamError>) -> ResponseError {
         excerpt(&reply.body, EXCERPT_CHARS)
     };
     if reply.truncated && seam.is_none() {
-        text.push_str(" (body larger than the size cap)");
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str("(body larger than the size cap)");
     }
     ResponseError {
         status: reply.status,
