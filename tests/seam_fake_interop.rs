@@ -11,6 +11,8 @@
 //! `SEAM_EDGE_SKIP_NODE_TESTS=1` to skip these tests where Node cannot run, for example in
 //! cross-compiled runs under emulation.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -183,7 +185,7 @@ impl Run {
 /// The environment is cleared so that `SEAM_ENDPOINT`, `SEAM_API_URL` and the proxy
 /// variables of the test process never reach the CLI.
 fn seam_edge(fake: &SeamFake, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_seam-edge"))
+    let output = common::seam_edge_command()
         .args(args)
         .args(["--endpoint", &fake.endpoint()])
         .env_clear()

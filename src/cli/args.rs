@@ -206,6 +206,17 @@ fn check(args: &Args) -> Result<(), UsageError> {
             "--api-key-file and --token-file conflict; give one of them".to_owned(),
         ));
     }
+    let stdin = std::path::Path::new("-");
+    let secret_from_stdin = [&args.api_key_file, &args.token_file]
+        .into_iter()
+        .any(|path| path.as_deref() == Some(stdin));
+    if secret_from_stdin && args.code == Some(CodeSource::File(stdin.to_path_buf())) {
+        return Err(UsageError(
+            "standard input can hold only one secret; read the PIN code or the token \
+             from a file"
+                .to_owned(),
+        ));
+    }
     let for_update = args.code.is_some() || args.ends_at.is_some();
     match args.command {
         Command::Update | Command::Get if args.acs_credential_id.is_none() => Err(UsageError(

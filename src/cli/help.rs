@@ -45,7 +45,8 @@ CONNECTION:
 OUTPUT:
     --json                   Print {\"ok\": true, ...} or {\"ok\": false, \"error\": ...} on stdout
     -q, --quiet              Print errors only
-    -v, --verbose            Print a summary and the debug log (token and PIN redacted) on stderr
+    -v, --verbose            Print a summary on stdout and the debug log on stderr,
+                             token and PIN redacted
     -h, --help               Print this help
     -V, --version            Print version, target, features and TLS roots
 

@@ -61,11 +61,11 @@ pub fn main() -> ExitCode {
     logger::install(args.verbosity);
     match args.command {
         Command::Help => {
-            print!("{}", help::HELP);
+            output::print_stdout(help::HELP);
             return ExitCode::from(exit::OK);
         }
         Command::Version => {
-            print!("{}", help::version());
+            output::print_stdout(&help::version());
             return ExitCode::from(exit::OK);
         }
         _ => {}
@@ -116,11 +116,11 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
         if let Some(ends_at) = &params.ends_at {
             changed.push(format!("ends_at {ends_at}"));
         }
-        println!(
-            "updated credential {}: {}",
+        output::print_stdout(&format!(
+            "updated credential {}: {}\n",
             params.acs_credential_id,
             changed.join(", ")
-        );
+        ));
     }
     Ok(())
 }
@@ -132,7 +132,7 @@ fn get(args: &Args, client: &Client) -> Result<(), CliError> {
         let value = output::credential_json(Some(&credential), args.show_code);
         output::print_json_success("acs_credential", value);
     } else if args.verbosity != Verbosity::Quiet {
-        print!("{}", output::credential_lines(&credential, args.show_code));
+        output::print_stdout(&output::credential_lines(&credential, args.show_code));
     }
     Ok(())
 }
@@ -143,12 +143,12 @@ fn auth_check(args: &Args, client: &Client) -> Result<(), CliError> {
         output::print_json_success("workspace", output::workspace_json(&workspace));
     } else if args.verbosity != Verbosity::Quiet {
         let name = workspace.name.as_deref().unwrap_or("unnamed");
-        println!(
-            "ok: {} accepted for workspace {} ({name}) at {}",
+        output::print_stdout(&format!(
+            "ok: {} accepted for workspace {} ({name}) at {}\n",
             client.auth().kind_name(),
             workspace.workspace_id,
             client.endpoint()
-        );
+        ));
     }
     Ok(())
 }

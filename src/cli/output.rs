@@ -1,10 +1,26 @@
 //! The CLI's output: JSON for `--json`, short lines for people.
 
+use std::io::{ErrorKind, Write};
+
 use miniserde::json::{self, Number, Object, Value};
 use seam_edge::{AcsCredential, Error, Workspace};
 
 use super::CliError;
 use super::exit;
+
+/// Writes `text` to stdout. A reader that exits early, as in `| head` or `| grep -q`, is
+/// no failure of the command, so a broken pipe is ignored where `print!` would panic.
+pub fn print_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(error) = written
+        && error.kind() != ErrorKind::BrokenPipe
+    {
+        eprintln!("seam-edge: cannot write to stdout: {error}");
+    }
+}
 
 fn string(text: impl Into<String>) -> Value {
     Value::String(text.into())
@@ -15,7 +31,7 @@ pub fn print_json_success(key: &str, value: Value) {
     let mut object = Object::new();
     object.insert("ok".to_owned(), Value::Bool(true));
     object.insert(key.to_owned(), value);
-    println!("{}", json::to_string(&object));
+    print_stdout(&format!("{}\n", json::to_string(&object)));
 }
 
 /// Returns the credential as JSON, `null` when the server sent none.
@@ -89,7 +105,7 @@ pub fn print_json_error(error: &CliError) {
     let mut object = Object::new();
     object.insert("ok".to_owned(), Value::Bool(false));
     object.insert("error".to_owned(), Value::Object(detail));
-    println!("{}", json::to_string(&object));
+    print_stdout(&format!("{}\n", json::to_string(&object)));
 }
 
 fn add_response_fields(detail: &mut Object, error: &Error) {

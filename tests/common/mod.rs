@@ -27,7 +27,9 @@ fn runner() -> Option<String> {
         "CARGO_TARGET_{}_RUNNER",
         target.to_ascii_uppercase().replace(['-', '.'], "_")
     );
-    std::env::var(variable).ok().filter(|runner| !runner.trim().is_empty())
+    std::env::var(variable)
+        .ok()
+        .filter(|runner| !runner.trim().is_empty())
 }
 
 /// Resolves a program name through this process's `PATH`, so that tests that clear the
