@@ -171,7 +171,7 @@ fn validate_access_token(token: &str) -> Result<(), Error> {
 fn validate_workspace_id(workspace_id: &str) -> Result<(), Error> {
     if workspace_id.is_empty() {
         return Err(Error::config(
-            "a personal access token needs a workspace id; set SEAM_WORKSPACE_ID or --workspace-id",
+            "a personal access token needs the id of the workspace it acts in (SEAM_WORKSPACE_ID)",
         ));
     }
     if workspace_id

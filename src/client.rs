@@ -216,8 +216,8 @@ impl ClientBuilder {
         let endpoint = Endpoint::parse(self.endpoint_or_default(), self.allow_insecure_http)?;
         let auth = self.auth.ok_or_else(|| {
             Error::config(
-                "no credentials: set SEAM_API_KEY, or SEAM_PERSONAL_ACCESS_TOKEN with \
-                 SEAM_WORKSPACE_ID, or pass a key or token file",
+                "no credentials: set an API key (SEAM_API_KEY), or a personal access token \
+                 with its workspace id (SEAM_PERSONAL_ACCESS_TOKEN and SEAM_WORKSPACE_ID)",
             )
         })?;
         auth.validate()?;
@@ -311,7 +311,7 @@ fn load_roots(roots: &Roots) -> Result<Option<Vec<Certificate<'static>>>, Error>
                 format!("CA file {}", Quoted(&path.display().to_string())),
             )
         }
-        Roots::PemBytes(pem) => (pem.clone(), "the CA certificates given".to_owned()),
+        Roots::PemBytes(pem) => (pem.clone(), "the CA PEM data".to_owned()),
     };
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
