@@ -1031,6 +1031,41 @@ fn usage_errors_exit_64() {
 }
 
 #[test]
+fn timeout_values_rejected_exit_64() {
+    let fake = start_fake();
+    let values = [
+        "0", "0.0", "-1", "1e3", "inf", "NaN", ".5", "5.", "1.2345", "86401", "1 0",
+    ];
+    for value in values {
+        let out = seam_edge_with_key(&fake)
+            .args(["acs", "credentials", "update", "--acs-credential-id", FRONT])
+            .args(["--code", "1234", "--timeout", value])
+            .run();
+
+        assert_eq!(out.code, Some(USAGE), "--timeout {value:?}\n{out}");
+        assert!(
+            out.stderr
+                .contains("expected seconds above 0 and at most 86400"),
+            "--timeout {value:?}\n{out}"
+        );
+    }
+    assert!(fake.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn timeout_values_accepted() {
+    let fake = start_fake();
+    for value in ["30", "2.5", "0.25", "86400"] {
+        let out = seam_edge_with_key(&fake)
+            .args(["acs", "credentials", "update", "--acs-credential-id", FRONT])
+            .args(["--code", "1234", "--timeout", value])
+            .run();
+
+        assert_eq!(out.code, Some(OK), "--timeout {value:?}\n{out}");
+    }
+}
+
+#[test]
 fn help_lists_flags_and_exit_codes() {
     let fake = start_fake();
     let out = seam_edge(&fake).arg("--help").run();

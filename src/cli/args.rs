@@ -171,17 +171,29 @@ fn text(value: OsString, what: &str) -> Result<String, UsageError> {
         .map_err(|raw| UsageError(format!("{what}: {raw:?} is not valid UTF-8")))
 }
 
-/// Parses a positive number of seconds, with an optional fraction such as `2.5`.
+/// Longest duration a flag accepts, one day.
+const MAX_SECONDS: u64 = 86_400;
+
+/// Parses a positive number of seconds written as digits with an optional fraction of up
+/// to three digits, such as `30` or `2.5`. Integer arithmetic only: no exponents, no `inf`.
 fn seconds(text: &str, flag: &str) -> Result<Duration, UsageError> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds <= 86_400.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| {
-            UsageError(format!(
-                "invalid {flag} {text:?}: expected a number of seconds above 0 and at most 86400"
-            ))
-        })
+    let invalid = || {
+        UsageError(format!(
+            "invalid {flag} {text:?}: expected seconds above 0 and at most {MAX_SECONDS},              such as 30 or 2.5"
+        ))
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || fraction.len() > 3 {
+        return Err(invalid());
+    }
+    let whole: u64 = whole.parse().map_err(|_| invalid())?;
+    let millis: u64 = format!("{fraction:0<3}").parse().map_err(|_| invalid())?;
+    let duration = Duration::from_secs(whole) + Duration::from_millis(millis);
+    if duration.is_zero() || duration > Duration::from_secs(MAX_SECONDS) {
+        return Err(invalid());
+    }
+    Ok(duration)
 }
 
 fn command(words: &[String]) -> Result<Command, UsageError> {

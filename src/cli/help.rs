@@ -35,7 +35,8 @@ CONNECTION:
     --workspace-id ID        Workspace for a personal access token [default: SEAM_WORKSPACE_ID]
     --ca-file PEM            Trust only the CA certificates in this PEM file
                              [default: the Mozilla roots compiled into the binary]
-    --timeout SECONDS        Time allowed for one attempt, response body included [default: 30]
+    --timeout SECONDS        Time allowed for one attempt, response body included; digits with
+                             up to three decimals, such as 2.5 [default: 30]
     --connect-timeout SECONDS
                              Time allowed for TCP connect and TLS handshake [default: 10]
     --no-proxy               Ignore the proxy variables and connect directly
