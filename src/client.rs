@@ -222,7 +222,7 @@ impl ClientBuilder {
         })?;
         auth.validate()?;
         let roots = load_roots(&self.roots)?;
-        let proxy = self.proxy.resolve(&endpoint.host)?;
+        let (proxy, proxy_shown) = self.proxy.resolve(&endpoint.host)?.unzip();
         let agent = http::build_agent(AgentSettings {
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
@@ -234,6 +234,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 agent,
                 endpoint,
+                proxy_shown,
                 auth,
                 clock: self.clock,
             }),
@@ -254,9 +255,12 @@ impl Endpoint {
         let invalid = |why: &str| {
             Error::config(format!(
                 "invalid endpoint {}: {why}; expected a URL such as {DEFAULT_ENDPOINT}",
-                Quoted(text)
+                Quoted(&env::redact_userinfo(text))
             ))
         };
+        if text.contains('#') {
+            return Err(invalid("a fragment is not allowed"));
+        }
         let uri: ureq::http::Uri = text.parse().map_err(|_| invalid("not a URL"))?;
         let scheme = uri.scheme_str().ok_or_else(|| invalid("no scheme"))?;
         let host = uri
@@ -265,6 +269,14 @@ impl Endpoint {
             .ok_or_else(|| invalid("no host"))?;
         if uri.query().is_some() {
             return Err(invalid("a query string is not allowed"));
+        }
+        if uri
+            .authority()
+            .is_some_and(|authority| authority.as_str().contains('@'))
+        {
+            return Err(invalid(
+                "user info is not allowed; the token is sent in the authorization header",
+            ));
         }
         let host = host
             .trim_start_matches('[')
@@ -293,23 +305,37 @@ impl Endpoint {
     }
 }
 
+/// Largest CA file read; a bundle of every public root is about 250 KiB.
+const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a CA file, rejecting FIFOs, devices and folders, which could block or never end,
+/// and files over [`MAX_CA_FILE_BYTES`].
+fn read_ca_file(path: &std::path::Path, origin: &str) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+
+    let failed = |error| Error::config_with_source(format!("cannot read {origin}"), error);
+    let metadata = std::fs::metadata(path).map_err(failed)?;
+    if !metadata.is_file() {
+        return Err(Error::config(format!("{origin} is not a regular file")));
+    }
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
+        .map_err(failed)?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(Error::config(format!(
+            "{origin} is larger than {MAX_CA_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(pem)
+}
+
 fn load_roots(roots: &Roots) -> Result<Option<Vec<Certificate<'static>>>, Error> {
     let (pem, origin) = match roots {
         Roots::WebPki => return Ok(None),
         Roots::PemFile(path) => {
-            let pem = std::fs::read(path).map_err(|error| {
-                Error::config_with_source(
-                    format!(
-                        "cannot read CA file {}",
-                        Quoted(&path.display().to_string())
-                    ),
-                    error,
-                )
-            })?;
-            (
-                pem,
-                format!("CA file {}", Quoted(&path.display().to_string())),
-            )
+            let origin = format!("CA file {}", Quoted(&path.display().to_string()));
+            (read_ca_file(path, &origin)?, origin)
         }
         Roots::PemBytes(pem) => (pem.clone(), "the CA PEM data".to_owned()),
     };
@@ -345,6 +371,8 @@ pub struct Client {
 struct Inner {
     agent: ureq::Agent,
     endpoint: Endpoint,
+    /// The proxy in use, password hidden, for error messages.
+    proxy_shown: Option<String>,
     auth: Auth,
     clock: Clock,
 }
@@ -429,6 +457,7 @@ impl Client {
                 headers: &headers,
                 body,
                 target: &inner.endpoint.target,
+                proxy: inner.proxy_shown.as_deref(),
                 now: self.now(),
             },
         )

@@ -34,7 +34,7 @@ pub(crate) fn auth(var: &impl Fn(&str) -> Option<String>) -> Result<Option<Auth>
         (Some(key), None) => {
             if workspace_id.is_some() {
                 log::warn!(
-                    "SEAM_WORKSPACE_ID is ignored with an API key, which names its workspace"
+                    "the workspace id (SEAM_WORKSPACE_ID) is ignored with an API key, which names its workspace"
                 );
             }
             Ok(Some(Auth::api_key(key)))
@@ -92,9 +92,9 @@ impl fmt::Debug for ProxySetting {
 }
 
 impl ProxySetting {
-    /// Returns the proxy to use for `host`, or `None` when there is none or `host` is on
-    /// the no-proxy list.
-    pub(crate) fn resolve(&self, host: &str) -> Result<Option<ureq::Proxy>, Error> {
+    /// Returns the proxy to use for `host` with its URL for messages (password hidden), or
+    /// `None` when there is none or `host` is on the no-proxy list.
+    pub(crate) fn resolve(&self, host: &str) -> Result<Option<(ureq::Proxy, String)>, Error> {
         let ProxySetting::Url {
             url,
             origin,
@@ -110,8 +110,9 @@ impl ProxySetting {
             log::debug!("{host} is on the no-proxy list; connecting directly");
             return Ok(None);
         }
-        log::debug!("using proxy {} from {origin}", redact_userinfo(url));
-        Ok(Some(proxy))
+        let shown = redact_userinfo(url);
+        log::debug!("using proxy {shown} from {origin}");
+        Ok(Some((proxy, shown)))
     }
 }
 
@@ -134,7 +135,22 @@ fn parse_proxy(url: &str, origin: &str) -> Result<ureq::Proxy, Error> {
     if host_part.is_empty() || host_part.starts_with(':') || host_part.starts_with('/') {
         return Err(invalid("no host"));
     }
+    if let Some(port) = proxy_port(host_part)
+        && !port.parse::<u16>().is_ok_and(|port| port > 0)
+    {
+        return Err(invalid("the port must be a number from 1 to 65535"));
+    }
     ureq::Proxy::new(url).map_err(|_| invalid("not a URL"))
+}
+
+/// Returns the port text of `host[:port][/path]`, or `None` when there is none.
+fn proxy_port(host_part: &str) -> Option<&str> {
+    let authority = host_part.split('/').next().unwrap_or(host_part);
+    let after_host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split_once(']')?.1,
+        None => authority,
+    };
+    after_host.rsplit_once(':').map(|(_, port)| port)
 }
 
 /// Replaces the password of `scheme://user:password@host` with `***`, so a proxy URL can

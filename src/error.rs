@@ -26,7 +26,7 @@ pub enum Error {
     /// redirect, or a success whose body is not JSON (a captive portal or proxy page).
     Http(Box<ResponseError>),
     /// No complete response arrived: DNS, connect, TLS, timeout or a closed connection.
-    Transport(TransportError),
+    Transport(Box<TransportError>),
     /// The client's configuration is unusable: no token, conflicting settings, a bad token
     /// prefix, an unreadable CA file or a malformed endpoint or proxy.
     Config(ConfigError),
@@ -260,16 +260,18 @@ impl ResponseError {
         }
         write!(f, ")")?;
         if let Some(seam) = &self.seam {
-            write!(f, ": {}: {}", seam.error_type, seam.message)?;
+            let error_type = Escaped(&seam.error_type);
+            write!(f, ": {error_type}: {}", Escaped(&seam.message))?;
             for error in &seam.errors {
-                write!(f, "; {error}")?;
+                write!(f, "; {}", Escaped(error))?;
             }
             for parameter in &seam.validation_errors {
+                let messages = parameter.messages.join(", ");
                 write!(
                     f,
                     "; {}: {}",
-                    parameter.parameter,
-                    parameter.messages.join(", ")
+                    Escaped(&parameter.parameter),
+                    Escaped(&messages)
                 )?;
             }
             return Ok(());
@@ -292,6 +294,8 @@ impl ResponseError {
 pub struct TransportError {
     pub(crate) kind: TransportErrorKind,
     pub(crate) target: String,
+    /// The proxy the request went through, password hidden.
+    pub(crate) proxy: Option<String>,
     pub(crate) detail: Option<String>,
     pub(crate) source: Option<ureq::Error>,
 }
@@ -339,6 +343,9 @@ impl fmt::Display for TransportError {
                 write!(f, "connection to {target} ended before a full response")
             }
         }?;
+        if let Some(proxy) = &self.proxy {
+            write!(f, " through proxy {proxy}")?;
+        }
         if let Some(detail) = &self.detail {
             write!(f, " ({detail})")?;
         }
@@ -382,6 +389,23 @@ pub(crate) struct Quoted<'a>(pub(crate) &'a str);
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "\"{}\"", self.0.escape_debug())
+    }
+}
+
+/// Writes server-sent text with control characters escaped, so that a hostile server cannot
+/// forge log lines or send terminal escape sequences.
+pub(crate) struct Escaped<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
     }
 }
 

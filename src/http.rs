@@ -57,12 +57,14 @@ pub(crate) struct Request<'a> {
     pub(crate) body: Option<String>,
     /// `host:port` of the endpoint, for error messages.
     pub(crate) target: &'a str,
+    /// The proxy in use, password hidden, for error messages.
+    pub(crate) proxy: Option<&'a str>,
     /// When the request is sent, for the clock hint on certificate errors.
     pub(crate) now: SystemTime,
 }
 
 /// Sends one request and reads the whole response, its body cut at [`MAX_BODY_BYTES`].
-pub(crate) fn send(agent: &ureq::Agent, request: Request<'_>) -> Result<Reply, Error> {
+pub(crate) fn send(agent: &ureq::Agent, mut request: Request<'_>) -> Result<Reply, Error> {
     let builder = ureq::http::Request::builder()
         .method(request.method)
         .uri(request.url);
@@ -72,7 +74,7 @@ pub(crate) fn send(agent: &ureq::Agent, request: Request<'_>) -> Result<Reply, E
         .fold(builder, |builder, (name, value)| {
             builder.header(*name, *value)
         });
-    let body = request.body.unwrap_or_default().into_bytes();
+    let body = request.body.take().unwrap_or_default().into_bytes();
     let http_request = builder
         .body(body)
         .map_err(|error| Error::config_with_source("could not build the request", error))?;
@@ -81,8 +83,8 @@ pub(crate) fn send(agent: &ureq::Agent, request: Request<'_>) -> Result<Reply, E
     log::debug!("{} {}", request.method, request.url);
     let mut response = agent
         .run(http_request)
-        .map_err(|error| transport_error(error, request.target, request.now))?;
-    let reply = read_reply(&mut response, request.target, request.now)?;
+        .map_err(|error| transport_error(error, &request))?;
+    let reply = read_reply(&mut response, &request)?;
     log::debug!(
         "http {} in {} ms, request id {}",
         reply.status,
@@ -94,8 +96,7 @@ pub(crate) fn send(agent: &ureq::Agent, request: Request<'_>) -> Result<Reply, E
 
 fn read_reply(
     response: &mut ureq::http::Response<ureq::Body>,
-    target: &str,
-    now: SystemTime,
+    request: &Request<'_>,
 ) -> Result<Reply, Error> {
     let header = |name: &str| {
         response
@@ -117,7 +118,7 @@ fn read_reply(
         .as_reader()
         .take(MAX_BODY_BYTES + 1)
         .read_to_end(&mut body)
-        .map_err(|error| transport_error(ureq::Error::from(error), target, now))?;
+        .map_err(|error| transport_error(ureq::Error::from(error), request))?;
     let truncated = body.len() as u64 > MAX_BODY_BYTES;
     body.truncate(MAX_BODY_BYTES as usize);
     Ok(Reply {
@@ -131,14 +132,16 @@ fn read_reply(
 }
 
 /// Maps a ureq error to the place the request failed.
-pub(crate) fn transport_error(error: ureq::Error, target: &str, now: SystemTime) -> Error {
-    match classify(&error, now) {
-        (Some(kind), detail) => Error::Transport(TransportError {
+fn transport_error(error: ureq::Error, request: &Request<'_>) -> Error {
+    let target = request.target;
+    match classify(&error, request.now) {
+        (Some(kind), detail) => Error::Transport(Box::new(TransportError {
             kind,
             target: target.to_owned(),
+            proxy: request.proxy.map(str::to_owned),
             detail,
             source: Some(error),
-        }),
+        })),
         (None, _) => {
             Error::config_with_source(format!("request to {target} could not be made"), error)
         }

@@ -180,8 +180,17 @@ pub(crate) fn error_from_reply(reply: &Reply) -> Error {
 }
 
 fn response_error(reply: &Reply, seam: Option<SeamError>) -> ResponseError {
+    let looks_like_json = reply
+        .body
+        .iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|byte| matches!(byte, b'{' | b'['));
+    let is_success = (200..300).contains(&reply.status);
     let mut text = if seam.is_some() {
         String::new()
+    } else if is_success && looks_like_json {
+        // A success body may hold the credential with its PIN code, so it is not shown.
+        format!("{} bytes of JSON not shown", reply.body.len())
     } else {
         excerpt(&reply.body, EXCERPT_CHARS)
     };
@@ -229,7 +238,14 @@ fn validation_errors(value: &Value) -> (Vec<ValidationError>, Vec<String>) {
     (parameters, fields.strings("_errors"))
 }
 
+/// Deepest nesting of `validation_errors` read; Seam's parameters nest a few levels, and a
+/// hostile body nested thousands deep must not exhaust the stack.
+const MAX_VALIDATION_DEPTH: usize = 8;
+
 fn collect_parameters(object: &Object, prefix: &str, out: &mut Vec<ValidationError>) {
+    if prefix.split('.').count() > MAX_VALIDATION_DEPTH {
+        return;
+    }
     for (key, value) in object {
         if key == "_errors" {
             continue;

@@ -11,6 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 const DAYS_PER_400_YEARS: i64 = 146_097;
+/// The fix suggested for a timestamp of another shape.
+const SHAPE_HINT: &str = "write an RFC 3339 date-time such as 2030-01-31T18:00:00Z";
+
 /// Days from 0000-01-01 to the Unix epoch, 1970-01-01.
 const UNIX_EPOCH_DAY: i64 = days_before_year(1970);
 const MONTH_NAMES: [&str; 12] = [
@@ -335,9 +338,14 @@ impl<'a> Cursor<'a> {
         Ok(value)
     }
 
-    /// Describes the character at the cursor, which the grammar does not allow here.
+    /// Describes the character at the cursor, which the grammar does not allow here, and
+    /// names the kind of mistake with a fix.
     fn unexpected(&self, expected: &str) -> TimestampError {
         let position = self.position;
+        if self.input.is_empty() {
+            let detail = format!("the timestamp is empty; {SHAPE_HINT}");
+            return error(TimestampErrorKind::Format, position, detail);
+        }
         let Some(found) = self
             .input
             .get(position..)
@@ -346,16 +354,17 @@ impl<'a> Cursor<'a> {
             let detail = format!("expected {expected} at byte {position}, found end of input");
             return error(TimestampErrorKind::Format, position, detail);
         };
-        let kind = if found.is_whitespace() || found.is_control() {
-            TimestampErrorKind::Whitespace
-        } else {
-            TimestampErrorKind::Format
-        };
-        let detail = format!(
-            "expected {expected} at byte {position}, found '{}'",
-            found.escape_debug()
-        );
-        error(kind, position, detail)
+        let found_text = found.escape_debug();
+        if found.is_whitespace() || found.is_control() {
+            let detail = format!(
+                "unexpected whitespace or control character '{found_text}' at byte {position}, \
+                 expected {expected}; remove it"
+            );
+            return error(TimestampErrorKind::Whitespace, position, detail);
+        }
+        let detail =
+            format!("expected {expected} at byte {position}, found '{found_text}'; {SHAPE_HINT}");
+        error(TimestampErrorKind::Format, position, detail)
     }
 
     // date-fullyear   = 4DIGIT

@@ -1200,3 +1200,143 @@ fn get_show_code_prints_pin() {
     assert_eq!(out.code, Some(OK), "{out}");
     assert!(out.stdout.contains("code: 0042\n"), "{out}");
 }
+
+// Mistakes found by trying to break the CLI.
+
+#[test]
+fn flags_without_command_exit_64() {
+    let fake = start_fake();
+    for args in [
+        &["--acs-credential-id", FRONT, "--code", "1234"][..],
+        &["-q"],
+        &[],
+    ] {
+        let out = seam_edge_with_key(&fake).args(args).run();
+
+        assert_eq!(out.code, Some(USAGE), "{args:?}\n{out}");
+        assert!(out.stderr.contains("missing command"), "{args:?}\n{out}");
+    }
+    assert!(fake.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn json_usage_error_prints_json() {
+    let fake = start_fake();
+    let out = seam_edge_with_key(&fake)
+        .args(["--json", "acs", "credentials", "update"])
+        .run();
+
+    assert_eq!(out.code, Some(USAGE), "{out}");
+    let object = parse_object(&out.stdout);
+    assert_eq!(bool_field(&object, "ok"), Some(false), "{out}");
+    let error = object_field(&object, "error");
+    assert_eq!(string_field(error, "class"), Some("usage"), "{out}");
+    assert_eq!(
+        number_field(error, "exit_code").as_deref(),
+        Some("64"),
+        "{out}"
+    );
+}
+
+#[test]
+fn non_utf8_code_is_not_echoed() {
+    use std::os::unix::ffi::OsStrExt;
+
+    let fake = start_fake();
+    let code = OsStr::from_bytes(b"8642\xff13");
+    let out = seam_edge_with_key(&fake)
+        .args([
+            "acs",
+            "credentials",
+            "update",
+            "--acs-credential-id",
+            FRONT,
+            "--code",
+        ])
+        .arg(code)
+        .run();
+
+    assert_eq!(out.code, Some(USAGE), "{out}");
+    assert!(
+        out.stderr.contains("--code: the value is not valid UTF-8"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("8642"), "{out}");
+}
+
+#[test]
+fn code_file_fifo_or_device_rejected() {
+    let fake = start_fake();
+    let fifo = std::env::temp_dir().join(format!("seam-edge-fifo-{}", std::process::id()));
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+
+    for path in [fifo.as_os_str(), OsStr::new("/dev/zero")] {
+        let out = seam_edge_with_key(&fake)
+            .args(["acs", "credentials", "update", "--acs-credential-id", FRONT])
+            .arg("--code-file")
+            .arg(path)
+            .run();
+
+        assert_eq!(out.code, Some(CONFIG), "{path:?}\n{out}");
+        assert!(
+            out.stderr.contains("is not a regular file"),
+            "{path:?}\n{out}"
+        );
+    }
+    std::fs::remove_file(&fifo).expect("remove the FIFO");
+    assert!(fake.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn oversized_key_file_rejected() {
+    let fake = start_fake();
+    let key = TempFile::private("big-key", &vec![b'a'; 70 * 1024]);
+    let out = seam_edge(&fake)
+        .args(["auth", "check", "--api-key-file"])
+        .arg(&key.path)
+        .run();
+
+    assert_eq!(out.code, Some(CONFIG), "{out}");
+    assert!(out.stderr.contains("is larger than 65536 bytes"), "{out}");
+}
+
+#[test]
+fn endpoint_password_never_printed() {
+    let fake = start_fake();
+    let endpoint = fake
+        .endpoint()
+        .replace("https://", "https://user:hunter2pw@");
+    let out = Cmd::new(&endpoint)
+        .ca_pem(fake.ca_pem())
+        .env("SEAM_API_KEY", fake.api_key())
+        .args(["-v", "auth", "check"])
+        .run();
+
+    assert_eq!(out.code, Some(CONFIG), "{out}");
+    assert!(!out.stdout.contains("hunter2pw"), "{out}");
+    assert!(!out.stderr.contains("hunter2pw"), "{out}");
+    assert!(fake.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn verbose_summary_shows_utc_ends_at() {
+    let fake = start_fake();
+    let out = seam_edge_with_key(&fake)
+        .args([
+            "-v",
+            "acs",
+            "credentials",
+            "update",
+            "--acs-credential-id",
+            FRONT,
+        ])
+        .args(["--ends-at", "2031-01-01T05:30:00+05:30"])
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert!(out.stdout.contains("ends_at 2031-01-01T00:00:00Z"), "{out}");
+}

@@ -2146,3 +2146,109 @@ fn logs_hide_secrets() {
         assert_no_secret(&format!("{level} {target}: {text}"));
     }
 }
+
+// Hostile or odd server replies and endpoints.
+
+#[test]
+fn err_deeply_nested_validation_errors_do_not_overflow() {
+    let fake = FakeSeam::start().unwrap();
+    let depth = 50_000;
+    let body = format!(
+        "{{\"error\":{{\"type\":\"invalid_input\",\"message\":\"Invalid input\",\
+         \"validation_errors\":{}{}}},\"ok\":false}}",
+        "{\"a\":".repeat(depth),
+        "{}".to_owned() + &"}".repeat(depth)
+    );
+    let error = canned_err(&fake, CannedReply::json(400, &body));
+
+    assert_eq!(api(&error).error_type(), Some("invalid_input"));
+    assert!(api(&error).validation_errors().is_empty());
+}
+
+#[test]
+fn err_server_text_control_characters_escaped() {
+    let fake = FakeSeam::start().unwrap();
+    let body = "{\"error\":{\"type\":\"invalid_input\",\"message\":\"bad\\nseam-edge: forged \
+                \\u001b[31mline\",\"validation_errors\":{\"co\\nde\":{\"_errors\":[\"x\\ny\"]}}},\
+                \"ok\":false}";
+    let error = canned_err(&fake, CannedReply::json(400, body));
+    let text = error.to_string();
+
+    assert!(!text.contains('\n'), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(
+        text.contains("bad\\nseam-edge: forged \\u{1b}[31mline"),
+        "{text}"
+    );
+    assert!(text.contains("co\\nde: x\\ny"), "{text}");
+}
+
+#[test]
+fn err_success_json_without_content_type_hides_body() {
+    let fake = FakeSeam::start().unwrap();
+    let body =
+        format!("{{\"acs_credential\":{{\"acs_credential_id\":\"{FRONT}\",\"code\":\"{PIN}\"}}}}");
+    let reply = CannedReply::new(200).body(body.clone());
+    let error = canned_err(&fake, reply);
+
+    assert!(error.is_temporary());
+    assert_eq!(
+        http(&error).body_excerpt(),
+        format!("{} bytes of JSON not shown", body.len())
+    );
+    assert!(!error.to_string().contains(PIN), "{error}");
+}
+
+#[test]
+fn err_endpoint_user_info_rejected_and_hidden() {
+    let builder = Client::builder()
+        .endpoint("https://user:hunter2pw@127.0.0.1:9")
+        .auth(Auth::api_key(seam_edge::fake::API_KEY));
+    let message = config_message(&build_err(builder));
+
+    assert!(message.contains("user info is not allowed"), "{message}");
+    assert!(!message.contains("hunter2pw"), "{message}");
+}
+
+#[test]
+fn err_endpoint_fragment_rejected() {
+    let builder = Client::builder()
+        .endpoint("https://127.0.0.1:9#frag")
+        .auth(Auth::api_key(seam_edge::fake::API_KEY));
+    let message = config_message(&build_err(builder));
+
+    assert!(message.contains("a fragment is not allowed"), "{message}");
+}
+
+#[test]
+fn err_connect_failure_names_the_proxy() {
+    let fake = FakeSeam::start().unwrap();
+    let proxy = format!("http://user:{PROXY_PASSWORD}@127.0.0.1:{}", closed_port());
+    let client = builder(&fake).proxy(Some(&proxy)).build().unwrap();
+    let error = update_err(&client, &code_update(FRONT, "1234"));
+    let text = error.to_string();
+
+    assert_eq!(transport_kind(&error), TransportErrorKind::Connect);
+    assert!(
+        text.contains("through proxy http://user:***@127.0.0.1:"),
+        "{text}"
+    );
+    assert!(!text.contains(PROXY_PASSWORD), "{text}");
+}
+
+#[test]
+fn err_proxy_port_out_of_range() {
+    let fake = FakeSeam::start().unwrap();
+    for proxy in [
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:0",
+        "127.0.0.1:port",
+    ] {
+        let message = config_message(&build_err(builder(&fake).proxy(Some(proxy))));
+
+        assert!(
+            message.contains("the port must be a number from 1 to 65535"),
+            "{proxy}: {message}"
+        );
+    }
+}

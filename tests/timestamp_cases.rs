@@ -394,7 +394,7 @@ fn err_message_trailing_newline() {
     assert_eq!(error.position(), 20);
     assert_eq!(
         error.to_string(),
-        "expected end of input at byte 20, found '\\n'"
+        "unexpected whitespace or control character '\\n' at byte 20, expected end of input; remove it"
     );
 }
 
@@ -405,7 +405,7 @@ fn err_message_leading_space() {
     assert_eq!(error.position(), 0);
     assert_eq!(
         error.to_string(),
-        "expected a digit of the year at byte 0, found ' '"
+        "unexpected whitespace or control character ' ' at byte 0, expected a digit of the year; remove it"
     );
 }
 
@@ -415,7 +415,7 @@ fn err_message_tab_separator() {
     assert_eq!(error.kind(), Whitespace);
     assert_eq!(
         error.to_string(),
-        "expected 'T' or a space between the date and the time at byte 10, found '\\t'"
+        "unexpected whitespace or control character '\\t' at byte 10, expected 'T' or a space between the date and the time; remove it"
     );
 }
 
@@ -552,7 +552,7 @@ fn err_message_word() {
     assert_eq!(error.position(), 0);
     assert_eq!(
         error.to_string(),
-        "expected a digit of the year at byte 0, found 't'"
+        "expected a digit of the year at byte 0, found 't'; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -562,7 +562,7 @@ fn err_message_empty() {
     assert_eq!(error.kind(), Format);
     assert_eq!(
         error.to_string(),
-        "expected a digit of the year at byte 0, found end of input"
+        "the timestamp is empty; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -572,7 +572,7 @@ fn err_message_five_digit_year() {
     assert_eq!(error.position(), 4);
     assert_eq!(
         error.to_string(),
-        "expected '-' after the four-digit year at byte 4, found '0'"
+        "expected '-' after the four-digit year at byte 4, found '0'; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -582,7 +582,7 @@ fn err_message_minutes_then_offset() {
     assert_eq!(error.kind(), Format);
     assert_eq!(
         error.to_string(),
-        "expected ':' after the minute at byte 16, found 'Z'"
+        "expected ':' after the minute at byte 16, found 'Z'; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -591,7 +591,7 @@ fn err_message_comma_fraction() {
     let error = parse_err("2030-01-01T00:00:00,5Z");
     assert_eq!(
         error.to_string(),
-        "expected 'Z' or an offset such as \"+02:00\" at byte 19, found ','"
+        "expected 'Z' or an offset such as \"+02:00\" at byte 19, found ','; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -602,7 +602,7 @@ fn err_message_dot_without_digits() {
     assert_eq!(error.position(), 20);
     assert_eq!(
         error.to_string(),
-        "expected a digit after '.' at byte 20, found 'Z'"
+        "expected a digit after '.' at byte 20, found 'Z'; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -611,7 +611,7 @@ fn err_message_offset_without_colon() {
     let error = parse_err("2030-01-01T00:00:00+0100");
     assert_eq!(
         error.to_string(),
-        "expected ':' in the offset at byte 22, found '0'"
+        "expected ':' in the offset at byte 22, found '0'; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -620,7 +620,7 @@ fn err_message_zone_suffix() {
     let error = parse_err("2030-01-01T00:00:00Z[UTC]");
     assert_eq!(
         error.to_string(),
-        "expected end of input at byte 20, found '['"
+        "expected end of input at byte 20, found '['; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -631,7 +631,7 @@ fn err_message_full_width_digit() {
     assert_eq!(error.position(), 0);
     assert_eq!(
         error.to_string(),
-        "expected a digit of the year at byte 0, found '２'"
+        "expected a digit of the year at byte 0, found '２'; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -642,7 +642,7 @@ fn err_message_multibyte_after_ascii() {
     assert_eq!(error.position(), 10);
     assert_eq!(
         error.to_string(),
-        "expected 'T' or a space between the date and the time at byte 10, found 'é'"
+        "expected 'T' or a space between the date and the time at byte 10, found 'é'; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -656,7 +656,7 @@ fn err_message_multibyte_counts_bytes() {
     assert_eq!(error.position(), 20);
     assert_eq!(
         error.to_string(),
-        "expected end of input at byte 20, found '€'"
+        "expected end of input at byte 20, found '€'; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 
@@ -667,7 +667,7 @@ fn err_message_no_break_space() {
     assert_eq!(error.position(), 10);
     assert_eq!(
         error.to_string(),
-        "expected 'T' or a space between the date and the time at byte 10, found '\\u{a0}'"
+        "unexpected whitespace or control character '\\u{a0}' at byte 10, expected 'T' or a space between the date and the time; remove it"
     );
 }
 
@@ -677,7 +677,7 @@ fn err_message_nul_escaped() {
     assert_eq!(error.kind(), Whitespace);
     assert_eq!(
         error.to_string(),
-        "expected end of input at byte 20, found '\\0'"
+        "unexpected whitespace or control character '\\0' at byte 20, expected end of input; remove it"
     );
 }
 
@@ -695,7 +695,7 @@ fn err_is_std_error() {
     assert!(error.source().is_none());
     assert_eq!(
         error.to_string(),
-        "expected a digit of the year at byte 0, found 'x'"
+        "expected a digit of the year at byte 0, found 'x'; write an RFC 3339 date-time such as 2030-01-31T18:00:00Z"
     );
 }
 

@@ -19,7 +19,7 @@ pub enum Command {
     Get,
     /// `auth check`
     AuthCheck,
-    /// `--help`, or no command at all.
+    /// `--help`
     Help,
     /// `--version`
     Version,
@@ -125,7 +125,7 @@ fn parse_long(name: &str, parser: &mut lexopt::Parser, args: &mut Args) -> Resul
     let flag = format!("--{name}");
     match name {
         "acs-credential-id" => args.acs_credential_id = Some(value(parser, &flag)?),
-        "code" => set_code(args, CodeSource::Literal(value(parser, &flag)?))?,
+        "code" => set_code(args, CodeSource::Literal(secret_value(parser, &flag)?))?,
         "code-file" => set_code(args, CodeSource::File(value(parser, &flag)?.into()))?,
         "ends-at" => args.ends_at = Some(value(parser, &flag)?),
         "show-code" => args.show_code = true,
@@ -165,6 +165,16 @@ fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> 
     text(value, flag)
 }
 
+/// Reads a flag's value without ever repeating it in a message, for the PIN code.
+fn secret_value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
+    let value = parser
+        .value()
+        .map_err(|_| UsageError(format!("{flag} needs a value")))?;
+    value
+        .into_string()
+        .map_err(|_| UsageError(format!("{flag}: the value is not valid UTF-8")))
+}
+
 fn text(value: OsString, what: &str) -> Result<String, UsageError> {
     value
         .into_string()
@@ -199,7 +209,11 @@ fn seconds(text: &str, flag: &str) -> Result<Duration, UsageError> {
 fn command(words: &[String]) -> Result<Command, UsageError> {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     match words.as_slice() {
-        [] => Ok(Command::Help),
+        [] => Err(UsageError(
+            "missing command: give \"acs credentials update\", \"acs credentials get\" \
+             or \"auth check\""
+                .to_owned(),
+        )),
         ["acs", "credentials", "update"] => Ok(Command::Update),
         ["acs", "credentials", "get"] => Ok(Command::Get),
         ["auth", "check"] => Ok(Command::AuthCheck),

@@ -5,6 +5,9 @@ use std::path::Path;
 
 use super::CliError;
 
+/// Largest secret file read: keys, tokens and PINs are far shorter.
+const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
 /// Reads a one-line secret from `path` (`-` means standard input) and trims one trailing
 /// `\n` or `\r\n`. Warns when a file is readable by other users. `what` names the secret in
 /// messages, for example "API key file".
@@ -12,12 +15,20 @@ pub fn read_secret(path: &Path, what: &str) -> Result<String, CliError> {
     let mut raw = Vec::new();
     let shown = path.display();
     let read = if path == Path::new("-") {
-        std::io::stdin().read_to_end(&mut raw)
+        std::io::stdin()
+            .take(MAX_SECRET_BYTES + 1)
+            .read_to_end(&mut raw)
     } else {
-        warn_if_shared(path, what);
-        std::fs::File::open(path).and_then(|mut file| file.read_to_end(&mut raw))
+        open_regular(path, what)?
+            .take(MAX_SECRET_BYTES + 1)
+            .read_to_end(&mut raw)
     };
     read.map_err(|error| CliError::config(format!("cannot read {what} {shown:?}: {error}")))?;
+    if raw.len() as u64 > MAX_SECRET_BYTES {
+        return Err(CliError::config(format!(
+            "{what} {shown:?} is larger than {MAX_SECRET_BYTES} bytes; it should hold one line"
+        )));
+    }
     let mut text = String::from_utf8(raw)
         .map_err(|_| CliError::config(format!("{what} {shown:?} is not valid UTF-8")))?;
     if text.ends_with("\r\n") {
@@ -28,13 +39,27 @@ pub fn read_secret(path: &Path, what: &str) -> Result<String, CliError> {
     Ok(text)
 }
 
+/// Opens a regular file, rejecting FIFOs, devices and folders, which could block the run
+/// or never end. The type is checked before opening because opening a FIFO blocks until a
+/// writer appears.
+fn open_regular(path: &Path, what: &str) -> Result<std::fs::File, CliError> {
+    let shown = path.display();
+    let failed =
+        |error: std::io::Error| CliError::config(format!("cannot read {what} {shown:?}: {error}"));
+    let metadata = std::fs::metadata(path).map_err(failed)?;
+    if !metadata.is_file() {
+        return Err(CliError::config(format!(
+            "{what} {shown:?} is not a regular file; give a file, or - for standard input"
+        )));
+    }
+    warn_if_shared(&metadata, path, what);
+    std::fs::File::open(path).map_err(failed)
+}
+
 #[cfg(unix)]
-fn warn_if_shared(path: &Path, what: &str) {
+fn warn_if_shared(metadata: &std::fs::Metadata, path: &Path, what: &str) {
     use std::os::unix::fs::PermissionsExt;
-    let Ok(metadata) = std::fs::metadata(path) else {
-        return;
-    };
-    if metadata.is_file() && metadata.permissions().mode() & 0o044 != 0 {
+    if metadata.permissions().mode() & 0o044 != 0 {
         log::warn!(
             "{what} {:?} is readable by other users; restrict it with chmod 600",
             path.display()
@@ -43,4 +68,4 @@ fn warn_if_shared(path: &Path, what: &str) {
 }
 
 #[cfg(not(unix))]
-fn warn_if_shared(_path: &Path, _what: &str) {}
+fn warn_if_shared(_metadata: &std::fs::Metadata, _path: &Path, _what: &str) {}

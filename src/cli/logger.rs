@@ -27,7 +27,9 @@ impl Log for StderrLogger {
             Level::Debug => "debug",
             Level::Trace => "trace",
         };
-        eprintln!("seam-edge: {level}: {}", record.args());
+        // A closed stderr must not turn a log line into a panic.
+        let line = format!("seam-edge: {level}: {}\n", record.args());
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     }
 
     fn flush(&self) {}

@@ -10,13 +10,15 @@ mod output;
 
 use std::process::ExitCode;
 
-use seam_edge::{Auth, Client, Error, UpdateCredentialParams, mask_code};
+use seam_edge::{Auth, Client, Error, Timestamp, UpdateCredentialParams, mask_code};
 
 use args::{Args, CodeSource, Command, Verbosity};
 
 /// A failure of one run, printed once and mapped to an exit code.
 #[derive(Debug)]
 pub enum CliError {
+    /// A mistake on the command line.
+    Usage(String),
     /// A configuration problem found by the CLI itself, such as an unreadable file.
     Config(String),
     /// An error of the library.
@@ -30,6 +32,7 @@ impl CliError {
 
     fn exit_code(&self) -> u8 {
         match self {
+            CliError::Usage(_) => exit::USAGE,
             CliError::Config(_) => exit::CONFIG,
             CliError::Seam(error) => exit::code_for(error),
         }
@@ -37,7 +40,7 @@ impl CliError {
 
     fn message(&self) -> String {
         match self {
-            CliError::Config(message) => message.clone(),
+            CliError::Usage(message) | CliError::Config(message) => message.clone(),
             CliError::Seam(error) => output::error_chain(error),
         }
     }
@@ -51,11 +54,13 @@ impl From<Error> for CliError {
 
 /// Runs the command line and returns the exit code.
 pub fn main() -> ExitCode {
-    let args = match args::parse(std::env::args_os().skip(1)) {
+    let arguments: Vec<_> = std::env::args_os().skip(1).collect();
+    let args = match args::parse(arguments.iter().cloned()) {
         Ok(args) => args,
         Err(args::UsageError(message)) => {
-            eprintln!("seam-edge: {message}\nRun 'seam-edge --help' for usage.");
-            return ExitCode::from(exit::USAGE);
+            // The parse failed, so look for --json among the raw arguments.
+            let json = arguments.iter().any(|argument| argument == "--json");
+            return report(&CliError::Usage(message), json);
         }
     };
     logger::install(args.verbosity);
@@ -72,14 +77,22 @@ pub fn main() -> ExitCode {
     }
     match run(&args) {
         Ok(()) => ExitCode::from(exit::OK),
-        Err(error) => {
-            if args.json {
-                output::print_json_error(&error);
-            }
-            eprintln!("seam-edge: {}", error.message());
-            ExitCode::from(error.exit_code())
-        }
+        Err(error) => report(&error, args.json),
     }
+}
+
+/// Prints an error once on stderr, and as JSON on stdout for `--json`, and returns its
+/// exit code.
+fn report(error: &CliError, json: bool) -> ExitCode {
+    if json {
+        output::print_json_error(error);
+    }
+    let hint = match error {
+        CliError::Usage(_) => "\nRun 'seam-edge --help' for usage.",
+        _ => "",
+    };
+    output::print_stderr(&format!("seam-edge: {}{hint}\n", error.message()));
+    ExitCode::from(error.exit_code())
 }
 
 fn run(args: &Args) -> Result<(), CliError> {
@@ -114,7 +127,10 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
             changed.push(format!("code {}", mask_code(code)));
         }
         if let Some(ends_at) = &params.ends_at {
-            changed.push(format!("ends_at {ends_at}"));
+            // Show the UTC text that was sent, not the text as typed.
+            let sent =
+                Timestamp::parse(ends_at).map_or_else(|_| ends_at.clone(), |t| t.to_string());
+            changed.push(format!("ends_at {sent}"));
         }
         output::print_stdout(&format!(
             "updated credential {}: {}\n",

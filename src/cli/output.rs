@@ -18,8 +18,14 @@ pub fn print_stdout(text: &str) {
     if let Err(error) = written
         && error.kind() != ErrorKind::BrokenPipe
     {
-        eprintln!("seam-edge: cannot write to stdout: {error}");
+        print_stderr(&format!("seam-edge: cannot write to stdout: {error}\n"));
     }
+}
+
+/// Writes `text` to stderr, ignoring a failure: there is nowhere left to report it, and the
+/// exit code still tells the outcome.
+pub fn print_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn string(text: impl Into<String>) -> Value {
