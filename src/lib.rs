@@ -104,3 +104,8 @@ pub use error::{
 };
 pub use timestamp::{Timestamp, TimestampError, TimestampErrorKind};
 pub use workspace::{Workspace, Workspaces};
+
+/// Compiles the Rust examples of the README as doctests, so they stay correct.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
