@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use ureq::tls::{Certificate, PemItem};
 
@@ -13,6 +13,7 @@ use crate::env::{self, ProxySetting};
 use crate::error::{Error, Quoted};
 use crate::http::{self, AgentSettings, Request};
 use crate::response::Reply;
+use crate::retry;
 use crate::workspace::Workspaces;
 
 /// Seam's production endpoint.
@@ -21,6 +22,12 @@ pub const DEFAULT_ENDPOINT: &str = "https://connect.getseam.com";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for one attempt: connecting, sending and reading the whole response.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Retries after the first attempt of a request that failed for a temporary reason.
+pub const DEFAULT_RETRIES: u32 = 2;
+/// Time allowed for one call, all its attempts and the waits between them included.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+/// Upper bound of the random wait before the first retry; it doubles for each further one.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(500);
 
 /// A clock the client reads to check that `ends_at` lies in the future.
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -46,6 +53,9 @@ pub struct ClientBuilder {
     user_agent: String,
     clock: Clock,
     allow_insecure_http: bool,
+    retries: u32,
+    deadline: Duration,
+    retry_backoff: Duration,
 }
 
 impl Default for ClientBuilder {
@@ -80,6 +90,9 @@ impl ClientBuilder {
             user_agent: format!("seam-edge/{}", env!("CARGO_PKG_VERSION")),
             clock: Arc::new(SystemTime::now),
             allow_insecure_http: false,
+            retries: DEFAULT_RETRIES,
+            deadline: DEFAULT_DEADLINE,
+            retry_backoff: DEFAULT_RETRY_BACKOFF,
         }
     }
 
@@ -160,6 +173,30 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets how many times a request is retried after a temporary failure: a connection
+    /// failure, a connection closed before a full response, a timeout, or the statuses 408,
+    /// 429, 500, 502, 503 and 504. TLS certificate failures and other statuses are not
+    /// retried. `0` means a single attempt. Default: 2, so at most 3 attempts.
+    pub fn retries(mut self, retries: u32) -> ClientBuilder {
+        self.retries = retries;
+        self
+    }
+
+    /// Sets the time allowed for one call, all attempts and waits included; each attempt's
+    /// timeouts are clipped to what remains. Default: 60 seconds.
+    pub fn deadline(mut self, deadline: Duration) -> ClientBuilder {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Sets the upper bound of the random wait before the first retry. Each further retry
+    /// doubles it, up to 10 seconds, and a longer `Retry-After` from the server wins.
+    /// Default: 500 milliseconds.
+    pub fn retry_backoff(mut self, backoff: Duration) -> ClientBuilder {
+        self.retry_backoff = backoff;
+        self
+    }
+
     /// Allows a plain `http://` endpoint that is not loopback, which sends the token
     /// unencrypted. Default: false.
     pub fn allow_insecure_http(mut self, allow: bool) -> ClientBuilder {
@@ -224,8 +261,6 @@ impl ClientBuilder {
         let roots = load_roots(&self.roots)?;
         let (proxy, proxy_shown) = self.proxy.resolve(&endpoint.host)?.unzip();
         let agent = http::build_agent(AgentSettings {
-            connect_timeout: self.connect_timeout,
-            timeout: self.timeout,
             roots,
             proxy,
             user_agent: self.user_agent,
@@ -237,6 +272,11 @@ impl ClientBuilder {
                 proxy_shown,
                 auth,
                 clock: self.clock,
+                connect_timeout: self.connect_timeout,
+                timeout: self.timeout,
+                retries: self.retries,
+                deadline: self.deadline,
+                retry_backoff: self.retry_backoff,
             }),
         })
     }
@@ -375,6 +415,11 @@ struct Inner {
     proxy_shown: Option<String>,
     auth: Auth,
     clock: Clock,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retries: u32,
+    deadline: Duration,
+    retry_backoff: Duration,
 }
 
 impl fmt::Debug for Client {
@@ -428,7 +473,8 @@ impl Client {
         (self.inner.clock)()
     }
 
-    /// Sends one request with the authentication and SDK headers.
+    /// Sends one request with the authentication and SDK headers, retrying temporary
+    /// failures within the deadline. The body is the same bytes on every attempt.
     pub(crate) fn send(
         &self,
         method: &str,
@@ -449,18 +495,66 @@ impl Client {
         if let Some(workspace_id) = inner.auth.workspace_id() {
             headers.push(("seam-workspace", workspace_id));
         }
-        http::send(
-            &inner.agent,
-            Request {
+        let body = body.unwrap_or_default();
+        let deadline = Instant::now() + inner.deadline;
+        let attempts = inner.retries.saturating_add(1);
+
+        let mut attempt = 1;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let request = Request {
                 method,
                 url: &url,
                 headers: &headers,
-                body,
+                body: body.as_bytes(),
+                timeout: inner.timeout.min(remaining),
+                connect_timeout: inner.connect_timeout.min(remaining),
                 target: &inner.endpoint.target,
                 proxy: inner.proxy_shown.as_deref(),
                 now: self.now(),
-            },
-        )
+            };
+            let outcome = http::send(&inner.agent, &request);
+            let Some(reason) = retry::retry_reason(&outcome) else {
+                return outcome;
+            };
+            if attempt >= attempts {
+                return outcome;
+            }
+            let Some(wait) = self.retry_wait(&outcome, attempt + 1, deadline) else {
+                return outcome;
+            };
+            log::info!(
+                "attempt {attempt} of {attempts} failed ({reason}); retrying in {} ms",
+                wait.as_millis()
+            );
+            std::thread::sleep(wait);
+            attempt += 1;
+        }
+    }
+
+    /// Returns the wait before `next_attempt`, or `None` when it would end past the
+    /// deadline or the server's `Retry-After` is too long to honour.
+    fn retry_wait(
+        &self,
+        outcome: &Result<Reply, Error>,
+        next_attempt: u32,
+        deadline: Instant,
+    ) -> Option<Duration> {
+        let retry_after = outcome
+            .as_ref()
+            .ok()
+            .and_then(|reply| reply.retry_after.as_deref())
+            .and_then(|value| retry::parse_retry_after(value, self.now()));
+        let wait = retry::delay(next_attempt, self.inner.retry_backoff, retry_after);
+        let Some(wait) = wait else {
+            log::info!("not retrying: the server asked to wait longer than 2 minutes");
+            return None;
+        };
+        if Instant::now() + wait >= deadline {
+            log::info!("not retrying: the wait would pass the deadline");
+            return None;
+        }
+        Some(wait)
     }
 }
 

@@ -17,15 +17,14 @@ pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
 /// Settings the agent is built from.
 pub(crate) struct AgentSettings {
-    pub(crate) connect_timeout: Duration,
-    pub(crate) timeout: Duration,
     pub(crate) roots: Option<Vec<Certificate<'static>>>,
     pub(crate) proxy: Option<ureq::Proxy>,
     pub(crate) user_agent: String,
 }
 
-/// Builds the agent: no redirects followed, statuses returned rather than raised, both
-/// timeouts set because ureq has none by default, and no proxy unless one is given.
+/// Builds the agent: no redirects followed, statuses returned rather than raised, and no
+/// proxy unless one is given. Every request sets its own timeouts, because ureq has none by
+/// default and each attempt's timeouts are clipped to the deadline.
 pub(crate) fn build_agent(settings: AgentSettings) -> ureq::Agent {
     let roots = match settings.roots {
         Some(certs) => RootCerts::Specific(Arc::new(certs)),
@@ -39,8 +38,6 @@ pub(crate) fn build_agent(settings: AgentSettings) -> ureq::Agent {
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)
-        .timeout_connect(Some(settings.connect_timeout))
-        .timeout_global(Some(settings.timeout))
         .proxy(settings.proxy)
         .user_agent(settings.user_agent)
         .accept("application/json")
@@ -54,7 +51,12 @@ pub(crate) struct Request<'a> {
     pub(crate) method: &'a str,
     pub(crate) url: &'a str,
     pub(crate) headers: &'a [(&'a str, &'a str)],
-    pub(crate) body: Option<String>,
+    /// The body, the same bytes on every attempt; empty for none.
+    pub(crate) body: &'a [u8],
+    /// Time allowed for this attempt, already clipped to what remains of the deadline.
+    pub(crate) timeout: Duration,
+    /// Time allowed to connect, clipped the same way.
+    pub(crate) connect_timeout: Duration,
     /// `host:port` of the endpoint, for error messages.
     pub(crate) target: &'a str,
     /// The proxy in use, password hidden, for error messages.
@@ -64,7 +66,7 @@ pub(crate) struct Request<'a> {
 }
 
 /// Sends one request and reads the whole response, its body cut at [`MAX_BODY_BYTES`].
-pub(crate) fn send(agent: &ureq::Agent, mut request: Request<'_>) -> Result<Reply, Error> {
+pub(crate) fn send(agent: &ureq::Agent, request: &Request<'_>) -> Result<Reply, Error> {
     let builder = ureq::http::Request::builder()
         .method(request.method)
         .uri(request.url);
@@ -74,17 +76,21 @@ pub(crate) fn send(agent: &ureq::Agent, mut request: Request<'_>) -> Result<Repl
         .fold(builder, |builder, (name, value)| {
             builder.header(*name, *value)
         });
-    let body = request.body.take().unwrap_or_default().into_bytes();
     let http_request = builder
-        .body(body)
+        .body(request.body)
         .map_err(|error| Error::config_with_source("could not build the request", error))?;
+    let http_request = agent
+        .configure_request(http_request)
+        .timeout_global(Some(request.timeout))
+        .timeout_connect(Some(request.connect_timeout))
+        .build();
 
     let started = std::time::Instant::now();
     log::debug!("{} {}", request.method, request.url);
     let mut response = agent
         .run(http_request)
-        .map_err(|error| transport_error(error, &request))?;
-    let reply = read_reply(&mut response, &request)?;
+        .map_err(|error| transport_error(error, request))?;
+    let reply = read_reply(&mut response, request)?;
     log::debug!(
         "http {} in {} ms, request id {}",
         reply.status,
@@ -109,6 +115,7 @@ fn read_reply(
     let request_id = header("seam-request-id");
     let content_type = header("content-type");
     let location = header("location");
+    let retry_after = header("retry-after");
 
     // Reading one byte past the cap distinguishes a body that was cut from one that fits
     // exactly. The start of an oversized body is kept for the error's excerpt.
@@ -126,6 +133,7 @@ fn read_reply(
         request_id,
         content_type,
         location,
+        retry_after,
         body,
         truncated,
     })

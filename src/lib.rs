@@ -82,8 +82,11 @@ mod client;
 mod credential;
 mod env;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod response;
+mod retry;
 mod timestamp;
 mod workspace;
 
@@ -92,7 +95,8 @@ pub mod fake;
 
 pub use auth::Auth;
 pub use client::{
-    Acs, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT,
+    Acs, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_ENDPOINT,
+    DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF, DEFAULT_TIMEOUT,
 };
 pub use credential::{
     AccessMethod, AcsCredential, CLOCK_FLOOR_UNIX_SECONDS, Credentials, UpdateCredentialParams,
@@ -102,6 +106,7 @@ pub use error::{
     ConfigError, Error, InputError, ResponseError, TransportError, TransportErrorKind,
     ValidationError,
 };
+pub use retry::random_duration_up_to;
 pub use timestamp::{Timestamp, TimestampError, TimestampErrorKind};
 pub use workspace::{Workspace, Workspaces};
 

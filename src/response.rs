@@ -11,12 +11,14 @@ use crate::error::{Error, ResponseError, SeamError, ValidationError, excerpt};
 const EXCERPT_CHARS: usize = 200;
 
 /// A complete response, read with a size cap.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) request_id: Option<String>,
     pub(crate) content_type: Option<String>,
     pub(crate) location: Option<String>,
+    /// The `retry-after` header, as sent.
+    pub(crate) retry_after: Option<String>,
     pub(crate) body: Vec<u8>,
     /// The body was longer than the cap and was cut.
     pub(crate) truncated: bool,

@@ -113,9 +113,13 @@ struct Cmd {
 
 impl Cmd {
     /// Starts a command line with `--endpoint endpoint`, which must be a loopback URL or a
-    /// host that never resolves.
+    /// host that never resolves, and `--retries 0`, so each test sees one attempt unless it
+    /// passes `--retries` again (the last value wins).
     fn new(endpoint: &str) -> Cmd {
-        Cmd::without_endpoint().arg("--endpoint").arg(endpoint)
+        Cmd::without_endpoint()
+            .arg("--endpoint")
+            .arg(endpoint)
+            .args(["--retries", "0"])
     }
 
     /// Starts a command line with no arguments and no environment.
@@ -1055,7 +1059,7 @@ fn timeout_values_rejected_exit_64() {
 #[test]
 fn timeout_values_accepted() {
     let fake = start_fake();
-    for value in ["30", "2.5", "0.25", "86400"] {
+    for value in ["30", "9.5", "12.125", "86400"] {
         let out = seam_edge_with_key(&fake)
             .args(["acs", "credentials", "update", "--acs-credential-id", FRONT])
             .args(["--code", "1234", "--timeout", value])
@@ -1339,4 +1343,152 @@ fn verbose_summary_shows_utc_ends_at() {
 
     assert_eq!(out.code, Some(OK), "{out}");
     assert!(out.stdout.contains("ends_at 2031-01-01T00:00:00Z"), "{out}");
+}
+
+// Retries, the deadline, jitter and signals.
+
+#[test]
+fn retries_recover_from_outage() {
+    let fake = start_fake();
+    fake.reply_next(CannedReply::new(503));
+    fake.reply_next(CannedReply::new(502));
+    let out = seam_edge_with_key(&fake)
+        .args(update_front_pin())
+        .args(["--retries", "2", "-v"])
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert_eq!(fake.requests().len(), 3);
+    assert!(
+        out.stderr
+            .contains("attempt 1 of 3 failed (http 503); retrying in"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("attempt 2 of 3 failed (http 502); retrying in"),
+        "{out}"
+    );
+    assert_eq!(stored_code(&fake, FRONT).as_deref(), Some(PIN));
+}
+
+#[test]
+fn retries_exhausted_exit_75() {
+    let fake = start_fake();
+    for _ in 0..2 {
+        fake.reply_next(CannedReply::new(503));
+    }
+    let out = seam_edge_with_key(&fake)
+        .args(update_front_pin())
+        .args(["--retries", "1"])
+        .run();
+
+    assert_eq!(out.code, Some(TEMPORARY), "{out}");
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[test]
+fn deadline_ends_silent_server_run() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let holder = thread::spawn(move || {
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).unwrap();
+        let until = Instant::now() + Duration::from_secs(8);
+        while Instant::now() < until {
+            if let Ok((stream, _)) = listener.accept() {
+                held.push(stream);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let started = Instant::now();
+    let out = Cmd::new(&format!("https://127.0.0.1:{port}"))
+        .env("SEAM_API_KEY", "seam_fakekey1_token")
+        .args(update_front_pin())
+        .args(["--retries", "5", "--timeout", "30", "--deadline", "2"])
+        .run();
+
+    assert_eq!(out.code, Some(TEMPORARY), "{out}");
+    assert!(out.stderr.contains("timed out"), "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    holder.join().unwrap();
+}
+
+#[test]
+fn jitter_waits_before_first_attempt() {
+    let fake = start_fake();
+    let out = seam_edge_with_key(&fake)
+        .args(update_front_pin())
+        .args(["--jitter", "0.2", "-v"])
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert!(
+        out.stderr.contains("of jitter before the first attempt"),
+        "{out}"
+    );
+}
+
+#[test]
+fn invalid_input_fails_before_jitter() {
+    let fake = start_fake();
+    let started = Instant::now();
+    let out = seam_edge_with_key(&fake)
+        .args(["acs", "credentials", "update", "--acs-credential-id", FRONT])
+        .args(["--code", "12a4", "--jitter", "600"])
+        .run();
+
+    assert_eq!(out.code, Some(INVALID_INPUT), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn retry_flags_rejected_exit_64() {
+    let fake = start_fake();
+    for args in [
+        ["--retries", "-1"],
+        ["--retries", "21"],
+        ["--deadline", "0"],
+        ["--jitter", "x"],
+    ] {
+        let out = seam_edge_with_key(&fake)
+            .args(update_front_pin())
+            .args(args)
+            .run();
+
+        assert_eq!(out.code, Some(USAGE), "{args:?}\n{out}");
+    }
+    assert!(fake.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn sigterm_ends_run_with_signal() {
+    use std::os::unix::process::ExitStatusExt;
+
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut command = common::seam_edge_command();
+    command
+        .env_clear()
+        .env("SEAM_API_KEY", "seam_fakekey1_token")
+        .args(["--endpoint", &format!("https://127.0.0.1:{port}")])
+        .args(update_front_pin())
+        .args(["--timeout", "30"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("start seam-edge");
+    let _connection = listener.accept().expect("the CLI connects");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let status = wait_with_limit(&mut child);
+
+    assert_eq!(status.signal(), Some(15), "{status:?}");
 }

@@ -17,7 +17,7 @@ use seam_edge::fake::{
 };
 use seam_edge::{
     AccessMethod, AcsCredential, Auth, CLOCK_FLOOR_UNIX_SECONDS, Client, ClientBuilder, Error,
-    ResponseError, TransportErrorKind, UpdateCredentialParams,
+    ResponseError, Timestamp, TransportErrorKind, UpdateCredentialParams,
 };
 
 const FRONT: &str = SEEDED_CREDENTIAL_IDS[0];
@@ -63,12 +63,15 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 // Helpers: clients, calls and the checks shared by many tests.
 
 /// Starts a builder aimed at `fake` that trusts only its CA and sends the API key.
+/// Returns a builder aimed at the fake with one attempt per call; the retry tests set
+/// their own retry count.
 fn builder(fake: &FakeSeam) -> ClientBuilder {
     Client::builder()
         .endpoint(fake.endpoint())
         .root_certs_pem(fake.ca_pem())
         .auth(Auth::api_key(fake.api_key()))
         .timeout(TEST_TIMEOUT)
+        .retries(0)
 }
 
 fn client(fake: &FakeSeam) -> Client {
@@ -336,6 +339,7 @@ fn raw_client(addr: SocketAddr) -> Client {
         .endpoint(format!("http://{addr}"))
         .auth(Auth::api_key(seam_edge::fake::API_KEY))
         .timeout(TEST_TIMEOUT)
+        .retries(0)
         .build()
         .unwrap()
 }
@@ -1301,6 +1305,7 @@ fn err_closed_during_handshake() {
         .endpoint(format!("https://{addr}"))
         .auth(Auth::api_key(seam_edge::fake::API_KEY))
         .timeout(TEST_TIMEOUT)
+        .retries(0)
         .build()
         .unwrap();
     let error = update_err(&client, &code_update(FRONT, PIN));
@@ -2251,4 +2256,228 @@ fn err_proxy_port_out_of_range() {
             "{proxy}: {message}"
         );
     }
+}
+
+// Retries and the deadline.
+
+/// Returns a client with two retries and a 1 ms backoff, so retry tests stay fast.
+fn retrying(fake: &FakeSeam) -> Client {
+    builder(fake)
+        .retries(2)
+        .retry_backoff(Duration::from_millis(1))
+        .build()
+        .unwrap()
+}
+
+/// Starts a plain-TCP loopback server that runs `serve` on every connection and counts
+/// the connections.
+fn counting_server(serve: fn(TcpStream)) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    thread::spawn(move || {
+        for stream in listener.incoming().take(10) {
+            let Ok(stream) = stream else {
+                return;
+            };
+            counter.fetch_add(1, Ordering::SeqCst);
+            thread::spawn(move || serve(stream));
+        }
+    });
+    (addr, count)
+}
+
+fn retrying_raw(endpoint: String) -> Client {
+    Client::builder()
+        .endpoint(endpoint)
+        .auth(Auth::api_key(seam_edge::fake::API_KEY))
+        .timeout(TEST_TIMEOUT)
+        .retries(2)
+        .retry_backoff(Duration::from_millis(1))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn retry_after_503_succeeds_with_same_body() {
+    let fake = FakeSeam::start().unwrap();
+    fake.reply_next(CannedReply::new(503));
+    update_ok(&retrying(&fake), &code_update(FRONT, PIN));
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].body, requests[1].body);
+    assert_eq!(fake.credential(FRONT).unwrap().code.as_deref(), Some(PIN));
+}
+
+#[test]
+fn retry_each_temporary_status() {
+    for status in [408, 429, 500, 502, 503, 504] {
+        let fake = FakeSeam::start().unwrap();
+        fake.reply_next(CannedReply::new(status));
+        update_ok(&retrying(&fake), &code_update(FRONT, PIN));
+
+        assert_eq!(fake.requests().len(), 2, "status {status}");
+    }
+}
+
+#[test]
+fn retry_gives_up_after_retries() {
+    let fake = FakeSeam::start().unwrap();
+    for _ in 0..3 {
+        fake.reply_next(CannedReply::new(503));
+    }
+    let error = update_err(&retrying(&fake), &code_update(FRONT, PIN));
+
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[test]
+fn retry_zero_means_one_attempt() {
+    let fake = FakeSeam::start().unwrap();
+    fake.reply_next(CannedReply::new(503));
+    let error = update_err(&client(&fake), &code_update(FRONT, PIN));
+
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[test]
+fn no_retry_for_final_statuses() {
+    for status in [400, 401, 403, 404, 405, 409, 501, 302] {
+        let fake = FakeSeam::start().unwrap();
+        fake.reply_next(CannedReply::new(status));
+        let error = update_err(&retrying(&fake), &code_update(FRONT, PIN));
+
+        assert_eq!(error.status(), Some(status));
+        assert_eq!(fake.requests().len(), 1, "status {status}");
+    }
+}
+
+#[test]
+fn no_retry_for_invalid_input() {
+    let fake = FakeSeam::start().unwrap();
+    let error = update_err(&retrying(&fake), &code_update(FRONT, "12a4"));
+
+    assert!(matches!(error, Error::InvalidInput(_)));
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn retry_after_seconds_is_honoured() {
+    let fake = FakeSeam::start().unwrap();
+    fake.reply_next(CannedReply::new(429).header("retry-after", "1"));
+    let started = std::time::Instant::now();
+    update_ok(&retrying(&fake), &code_update(FRONT, PIN));
+
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[test]
+fn retry_after_http_date_is_honoured() {
+    let fake = FakeSeam::start().unwrap();
+    let at = SystemTime::now() + Duration::from_secs(2);
+    let text = Timestamp::from_system_time(at).unwrap().to_string();
+    // 2030-01-31T18:00:00Z becomes "Thu, 31 Jan 2030 18:00:00 GMT"; the weekday is not read.
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month: usize = text[5..7].parse().unwrap();
+    let date = format!(
+        "Mon, {} {} {} {} GMT",
+        &text[8..10],
+        months[month - 1],
+        &text[0..4],
+        &text[11..19]
+    );
+    fake.reply_next(CannedReply::new(503).header("retry-after", &date));
+    let started = std::time::Instant::now();
+    update_ok(&retrying(&fake), &code_update(FRONT, PIN));
+
+    assert!(started.elapsed() >= Duration::from_millis(900), "{date}");
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[test]
+fn retry_after_too_long_ends_retries() {
+    let fake = FakeSeam::start().unwrap();
+    fake.reply_next(CannedReply::new(429).header("retry-after", "3600"));
+    let error = update_err(&retrying(&fake), &code_update(FRONT, PIN));
+
+    assert_eq!(error.status(), Some(429));
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[test]
+fn retry_after_past_deadline_ends_retries() {
+    let fake = FakeSeam::start().unwrap();
+    fake.reply_next(CannedReply::new(503).header("retry-after", "5"));
+    let client = builder(&fake)
+        .retries(2)
+        .deadline(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = update_err(&client, &code_update(FRONT, PIN));
+
+    assert_eq!(error.status(), Some(503));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[test]
+fn deadline_bounds_silent_server() {
+    let (addr, connections) = counting_server(|stream| {
+        thread::sleep(Duration::from_secs(10));
+        drop(stream);
+    });
+    let client = Client::builder()
+        .endpoint(format!("http://{addr}"))
+        .auth(Auth::api_key(seam_edge::fake::API_KEY))
+        .timeout(Duration::from_secs(30))
+        .deadline(Duration::from_millis(1500))
+        .retry_backoff(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = update_err(&client, &code_update(FRONT, PIN));
+
+    assert_eq!(transport_kind(&error), TransportErrorKind::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(connections.load(Ordering::SeqCst) >= 1);
+}
+
+#[test]
+fn closed_connection_is_retried() {
+    let (addr, connections) = counting_server(|mut stream| {
+        let _ = read_head(&mut stream);
+    });
+    let error = update_err(
+        &retrying_raw(format!("http://{addr}")),
+        &code_update(FRONT, PIN),
+    );
+
+    assert_eq!(transport_kind(&error), TransportErrorKind::ClosedEarly);
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn tls_failure_is_not_retried() {
+    let (addr, connections) = counting_server(|mut stream| {
+        let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\nthis is not TLS");
+    });
+    let error = update_err(
+        &retrying_raw(format!("https://{addr}")),
+        &code_update(FRONT, PIN),
+    );
+
+    assert_eq!(transport_kind(&error), TransportErrorKind::Tls);
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
 }

@@ -60,6 +60,9 @@ pub struct Args {
     pub ca_file: Option<PathBuf>,
     pub timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,
+    pub retries: Option<u32>,
+    pub deadline: Option<Duration>,
+    pub jitter: Option<Duration>,
     pub no_proxy: bool,
     pub allow_insecure_http: bool,
     pub json: bool,
@@ -81,6 +84,9 @@ impl Args {
             ca_file: None,
             timeout: None,
             connect_timeout: None,
+            retries: None,
+            deadline: None,
+            jitter: None,
             no_proxy: false,
             allow_insecure_http: false,
             json: false,
@@ -136,6 +142,9 @@ fn parse_long(name: &str, parser: &mut lexopt::Parser, args: &mut Args) -> Resul
         "ca-file" => args.ca_file = Some(value(parser, &flag)?.into()),
         "timeout" => args.timeout = Some(seconds(&value(parser, &flag)?, &flag)?),
         "connect-timeout" => args.connect_timeout = Some(seconds(&value(parser, &flag)?, &flag)?),
+        "retries" => args.retries = Some(retries(&value(parser, &flag)?, &flag)?),
+        "deadline" => args.deadline = Some(seconds(&value(parser, &flag)?, &flag)?),
+        "jitter" => args.jitter = Some(jitter(&value(parser, &flag)?, &flag)?),
         "no-proxy" => args.no_proxy = true,
         "allow-insecure-http" => args.allow_insecure_http = true,
         "json" => args.json = true,
@@ -204,6 +213,28 @@ fn seconds(text: &str, flag: &str) -> Result<Duration, UsageError> {
         return Err(invalid());
     }
     Ok(duration)
+}
+
+/// Largest number of retries accepted; more would only wait out the deadline.
+const MAX_RETRIES: u32 = 20;
+
+fn retries(text: &str, flag: &str) -> Result<u32, UsageError> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|retries| *retries <= MAX_RETRIES)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "invalid {flag} {text:?}: expected a whole number from 0 to {MAX_RETRIES}"
+            ))
+        })
+}
+
+/// Parses the jitter bound, where `0` is allowed and means no wait.
+fn jitter(text: &str, flag: &str) -> Result<Duration, UsageError> {
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    seconds(text, flag)
 }
 
 fn command(words: &[String]) -> Result<Command, UsageError> {

@@ -39,6 +39,13 @@ CONNECTION:
                              up to three decimals, such as 2.5 [default: 30]
     --connect-timeout SECONDS
                              Time allowed for TCP connect and TLS handshake [default: 10]
+    --retries N              Retries after a temporary failure (connect, closed connection,
+                             timeout, 408, 429, 500, 502, 503, 504), with random exponential
+                             backoff and the server's Retry-After honoured; 0 to 20 [default: 2]
+    --deadline SECONDS       Time allowed for the whole call, every attempt and wait included
+                             [default: 60]
+    --jitter SECONDS         Wait a random time up to SECONDS before the first attempt, outside
+                             the deadline, to spread a fleet's cron jobs [default: 0]
     --no-proxy               Ignore the proxy variables and connect directly
     --allow-insecure-http    Allow an http:// endpoint that is not loopback (sends the token
                              unencrypted) [default: off]
@@ -74,6 +81,8 @@ EXIT CODES:
     77   bad credentials: 401, 403, or a Seam error type about authentication
     78   configuration: no token, conflicting variables, bad token prefix, unreadable CA,
          key, token or PIN file, malformed endpoint or proxy
+    SIGTERM or SIGINT end the run at once; the shell reports 143 or 130 (128 plus the
+    signal). seam-edge writes no files, so nothing is left half-written.
 ";
 
 /// Returns what `--version` prints.

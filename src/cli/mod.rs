@@ -99,8 +99,14 @@ fn run(args: &Args) -> Result<(), CliError> {
     let client = build_client(args)?;
     match args.command {
         Command::Update => update(args, &client),
-        Command::Get => get(args, &client),
-        Command::AuthCheck => auth_check(args, &client),
+        Command::Get => {
+            wait_jitter(args);
+            get(args, &client)
+        }
+        Command::AuthCheck => {
+            wait_jitter(args);
+            auth_check(args, &client)
+        }
         Command::Help | Command::Version => Ok(()),
     }
 }
@@ -114,6 +120,9 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
         None => None,
     };
     params.ends_at = args.ends_at.clone();
+    // Check the input before the jitter wait, so a mistake fails at once.
+    params.validate()?;
+    wait_jitter(args);
     let credential = client.acs().credentials().update(&params)?;
 
     if args.json {
@@ -139,6 +148,20 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
         ));
     }
     Ok(())
+}
+
+/// Waits a random time up to `--jitter`, outside the deadline, so that a fleet whose cron
+/// jobs fire on the same minute does not reach the server at the same second.
+fn wait_jitter(args: &Args) {
+    let Some(bound) = args.jitter.filter(|bound| !bound.is_zero()) else {
+        return;
+    };
+    let wait = seam_edge::random_duration_up_to(bound);
+    log::debug!(
+        "waiting {} ms of jitter before the first attempt",
+        wait.as_millis()
+    );
+    std::thread::sleep(wait);
 }
 
 fn get(args: &Args, client: &Client) -> Result<(), CliError> {
@@ -190,6 +213,12 @@ fn build_client(args: &Args) -> Result<Client, CliError> {
     }
     if let Some(timeout) = args.connect_timeout {
         builder = builder.connect_timeout(timeout);
+    }
+    if let Some(retries) = args.retries {
+        builder = builder.retries(retries);
+    }
+    if let Some(deadline) = args.deadline {
+        builder = builder.deadline(deadline);
     }
     if let Some(path) = &args.ca_file {
         builder = builder.root_certs_pem_file(path);
