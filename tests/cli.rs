@@ -1492,3 +1492,240 @@ fn sigterm_ends_run_with_signal() {
 
     assert_eq!(status.signal(), Some(15), "{status:?}");
 }
+
+// Proxies, end to end through a loopback CONNECT proxy.
+
+const PROXY_PASSWORD: &str = "proxypw-Z8k2";
+
+/// Encodes `text` as standard base64, for the expected `proxy-authorization` value.
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let bytes = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let number = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
+        for index in 0..4 {
+            if index <= chunk.len() {
+                let sextet = (number >> (18 - 6 * index)) & 63;
+                out.push(ALPHABET[sextet as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn https_proxy_variable_is_used() {
+    let fake = start_fake();
+    let proxy = common::TunnelProxy::start(fake.addr());
+    let out = seam_edge_with_key(&fake)
+        .env("HTTPS_PROXY", proxy.url())
+        .args(update_front_pin())
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert_eq!(
+        proxy.request_lines(),
+        [format!("CONNECT {} HTTP/1.1", fake.addr())]
+    );
+}
+
+#[test]
+fn all_proxy_variable_is_used() {
+    let fake = start_fake();
+    let proxy = common::TunnelProxy::start(fake.addr());
+    let out = seam_edge_with_key(&fake)
+        .env("ALL_PROXY", proxy.url())
+        .args(update_front_pin())
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert_eq!(proxy.request_lines().len(), 1);
+}
+
+#[test]
+fn no_proxy_variable_bypasses_proxy() {
+    let fake = start_fake();
+    let proxy = common::TunnelProxy::start(fake.addr());
+    let out = seam_edge_with_key(&fake)
+        .env("https_proxy", proxy.url())
+        .env("NO_PROXY", "example.invalid, 127.0.0.1")
+        .args(update_front_pin())
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert!(proxy.request_lines().is_empty());
+}
+
+#[test]
+fn proxy_credentials_sent_never_shown() {
+    let fake = start_fake();
+    let proxy = common::TunnelProxy::start(fake.addr());
+    let url = format!("http://gateway:{PROXY_PASSWORD}@{}", proxy.addr);
+    let out = seam_edge_with_key(&fake)
+        .env("https_proxy", &url)
+        .args(update_front_pin())
+        .arg("-v")
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let head = proxy.heads().concat().to_ascii_lowercase();
+    let expected = format!(
+        "proxy-authorization: basic {}",
+        base64(&format!("gateway:{PROXY_PASSWORD}"))
+    );
+    assert!(head.contains(&expected.to_ascii_lowercase()), "{head}");
+    assert!(!out.stdout.contains(PROXY_PASSWORD), "{out}");
+    assert!(!out.stderr.contains(PROXY_PASSWORD), "{out}");
+}
+
+#[test]
+fn proxy_failure_hides_password() {
+    let fake = start_fake();
+    let url = format!(
+        "http://gateway:{PROXY_PASSWORD}@127.0.0.1:{}",
+        closed_port()
+    );
+    let out = seam_edge_with_key(&fake)
+        .env("https_proxy", &url)
+        .args(update_front_pin())
+        .args(["-v", "--json"])
+        .run();
+
+    assert_eq!(out.code, Some(TEMPORARY), "{out}");
+    assert!(
+        out.stderr
+            .contains("through proxy http://gateway:***@127.0.0.1:"),
+        "{out}"
+    );
+    assert!(!out.stdout.contains(PROXY_PASSWORD), "{out}");
+    assert!(!out.stderr.contains(PROXY_PASSWORD), "{out}");
+}
+
+#[test]
+fn retry_through_proxy_matches_direct() {
+    let fake = start_fake();
+    let proxy = common::TunnelProxy::start(fake.addr());
+    fake.reply_next(CannedReply::new(503));
+    let out = seam_edge_with_key(&fake)
+        .env("https_proxy", proxy.url())
+        .args(update_front_pin())
+        .args(["--retries", "1"])
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert_eq!(fake.requests().len(), 2);
+    assert!(!proxy.request_lines().is_empty());
+}
+
+#[test]
+fn deadline_through_proxy_matches_direct() {
+    let silent = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let holder = thread::spawn(move || {
+        let mut held = Vec::new();
+        silent.set_nonblocking(true).unwrap();
+        let until = Instant::now() + Duration::from_secs(8);
+        while Instant::now() < until {
+            if let Ok((stream, _)) = silent.accept() {
+                held.push(stream);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let proxy = common::TunnelProxy::start(silent_addr);
+    let started = Instant::now();
+    let out = Cmd::new(&format!("https://{silent_addr}"))
+        .env("SEAM_API_KEY", "seam_fakekey1_token")
+        .env("https_proxy", proxy.url())
+        .args(update_front_pin())
+        .args(["--retries", "3", "--deadline", "2"])
+        .run();
+
+    assert_eq!(out.code, Some(TEMPORARY), "{out}");
+    assert!(out.stderr.contains("timed out"), "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    holder.join().unwrap();
+}
+
+// TLS faults with certificates the tests generate.
+
+#[test]
+fn wrong_host_name_exit_75() {
+    let fake = FakeSeam::builder()
+        .leaf_names(vec!["other.test".to_owned()])
+        .start()
+        .unwrap();
+    let out = seam_edge_with_key(&fake).args(update_front_pin()).run();
+
+    assert_eq!(out.code, Some(TEMPORARY), "{out}");
+    assert!(
+        out.stderr
+            .contains("the certificate is for another host name"),
+        "{out}"
+    );
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn not_yet_valid_certificate_names_clock() {
+    let day = Duration::from_secs(24 * 60 * 60);
+    let now = SystemTime::now();
+    let fake = FakeSeam::builder()
+        .leaf_validity(now + day, now + 30 * day)
+        .start()
+        .unwrap();
+    let out = seam_edge_with_key(&fake).args(update_front_pin()).run();
+
+    assert_eq!(out.code, Some(TEMPORARY), "{out}");
+    assert!(
+        out.stderr.contains("the certificate is not valid yet"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("this device's clock reads"), "{out}");
+}
+
+#[test]
+fn tls12_only_server_succeeds() {
+    let fake = FakeSeam::builder().tls12_only(true).start().unwrap();
+    let out = seam_edge_with_key(&fake).args(update_front_pin()).run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert_eq!(stored_code(&fake, FRONT).as_deref(), Some(PIN));
+}
+
+#[test]
+fn sigint_ends_run_with_signal() {
+    use std::os::unix::process::ExitStatusExt;
+
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut command = common::seam_edge_command();
+    command
+        .env_clear()
+        .env("SEAM_API_KEY", "seam_fakekey1_token")
+        .args(["--endpoint", &format!("https://127.0.0.1:{port}")])
+        .args(update_front_pin())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("start seam-edge");
+    let _connection = listener.accept().expect("the CLI connects");
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let status = wait_with_limit(&mut child);
+
+    assert_eq!(status.signal(), Some(2), "{status:?}");
+}

@@ -2,9 +2,11 @@
 //! servers started by the tests themselves. No request leaves the loopback interface.
 #![cfg(feature = "fake-server")]
 
+mod common;
+
 use std::collections::HashMap;
 use std::error::Error as _;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::{TunnelProxy, read_head};
 use seam_edge::fake::{
     CannedReply, FakeCredential, FakeSeam, PERSONAL_ACCESS_TOKEN, SEEDED_CREDENTIAL_IDS,
 };
@@ -239,77 +242,6 @@ fn from_vars(fake: &FakeSeam, pairs: &[(&str, &str)]) -> Result<ClientBuilder, E
         .root_certs_pem(fake.ca_pem())
         .timeout(TEST_TIMEOUT)
         .fill_from_vars(vars(pairs))
-}
-
-/// An HTTP CONNECT proxy on 127.0.0.1 that records each request line. It tunnels only to
-/// the one address it was started for, and any other target gets 403.
-struct TunnelProxy {
-    addr: SocketAddr,
-    request_lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl TunnelProxy {
-    fn start(allowed: SocketAddr) -> TunnelProxy {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let request_lines = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&request_lines);
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let log = Arc::clone(&log);
-                thread::spawn(move || serve_tunnel(stream, allowed, &log));
-            }
-        });
-        TunnelProxy {
-            addr,
-            request_lines,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn request_lines(&self) -> Vec<String> {
-        self.request_lines.lock().unwrap().clone()
-    }
-}
-
-fn serve_tunnel(mut client: TcpStream, allowed: SocketAddr, log: &Mutex<Vec<String>>) {
-    let Some(head) = read_head(&mut client) else {
-        return;
-    };
-    let line = head.lines().next().unwrap_or_default().to_owned();
-    log.lock().unwrap().push(line.clone());
-
-    // Only the address given at start is ever connected to.
-    if !line.starts_with(&format!("CONNECT {allowed} ")) {
-        let _ = client.write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
-        return;
-    }
-    let Ok(server) = TcpStream::connect(allowed) else {
-        return;
-    };
-    let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
-    let (mut client_read, mut server_write) =
-        (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let upstream = thread::spawn(move || std::io::copy(&mut client_read, &mut server_write));
-    let (mut server_read, mut client_write) = (server, client);
-    let _ = std::io::copy(&mut server_read, &mut client_write);
-    let _ = upstream.join();
-}
-
-/// Reads a request head byte by byte, so nothing after the blank line is consumed.
-fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).ok()? == 0 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).ok()
 }
 
 /// Starts a plain-HTTP server on 127.0.0.1 that reads one request head, writes `response`

@@ -1,6 +1,14 @@
-//! Shared by the integration tests that run the built `seam-edge` binary.
+//! Shared by the integration tests: starting the built `seam-edge` binary and a loopback
+//! CONNECT proxy.
 
+// Each test file uses only some of these helpers, and an unused one is not a mistake there.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::thread;
 
 /// Returns a command that runs the built CLI, through the same runner as the tests when
 /// cargo has one configured in the environment.
@@ -43,4 +51,84 @@ fn absolute(program: &str) -> std::path::PathBuf {
         .map(|dir| dir.join(program))
         .find(|candidate| candidate.is_file())
         .unwrap_or_else(|| program.into())
+}
+
+/// An HTTP CONNECT proxy on 127.0.0.1 that records each request head. It tunnels only to
+/// the one address it was started for, and any other target gets 403.
+pub struct TunnelProxy {
+    pub addr: SocketAddr,
+    request_lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl TunnelProxy {
+    pub fn start(allowed: SocketAddr) -> TunnelProxy {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let request_lines = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&request_lines);
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = Arc::clone(&log);
+                thread::spawn(move || serve_tunnel(stream, allowed, &log));
+            }
+        });
+        TunnelProxy {
+            addr,
+            request_lines,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Returns the first line of every request received, in order.
+    pub fn request_lines(&self) -> Vec<String> {
+        self.heads()
+            .iter()
+            .map(|head| head.lines().next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Returns every request head received, header fields included, in order.
+    pub fn heads(&self) -> Vec<String> {
+        self.request_lines.lock().unwrap().clone()
+    }
+}
+
+fn serve_tunnel(mut client: TcpStream, allowed: SocketAddr, log: &Mutex<Vec<String>>) {
+    let Some(head) = read_head(&mut client) else {
+        return;
+    };
+    let line = head.lines().next().unwrap_or_default().to_owned();
+    log.lock().unwrap().push(head.clone());
+
+    // Only the address given at start is ever connected to.
+    if !line.starts_with(&format!("CONNECT {allowed} ")) {
+        let _ = client.write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
+        return;
+    }
+    let Ok(server) = TcpStream::connect(allowed) else {
+        return;
+    };
+    let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+    let (mut client_read, mut server_write) =
+        (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let upstream = thread::spawn(move || std::io::copy(&mut client_read, &mut server_write));
+    let (mut server_read, mut client_write) = (server, client);
+    let _ = std::io::copy(&mut server_read, &mut client_write);
+    let _ = upstream.join();
+}
+
+/// Reads a request head byte by byte, so nothing after the blank line is consumed.
+pub fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).ok()
 }
