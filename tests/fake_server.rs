@@ -4,12 +4,15 @@
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use miniserde::json::{self, Value};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use seam_edge::fake::{FakeCredential, FakeSeam, SEEDED_CREDENTIAL_IDS};
+use seam_edge::fake::{
+    CannedReply, FakeCredential, FakeSeam, Fault, LARGE_BODY_LENGTH, REDIRECT_LOCATION,
+    SEEDED_CREDENTIAL_IDS,
+};
 use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body, SendBody};
@@ -28,6 +31,7 @@ fn agent(fake: &FakeSeam) -> Agent {
         .tls_config(tls)
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(10)))
+        .proxy(None)
         .build()
         .new_agent()
 }
@@ -830,4 +834,423 @@ fn shutdown_closes_idle_connections_quickly() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(TcpStream::connect(fake.addr()).is_err());
     fake.shutdown();
+}
+
+/// An agent like [`agent`] whose every call must end within `timeout`.
+fn impatient_agent(fake: &FakeSeam, timeout: Duration) -> Agent {
+    let ca = Certificate::from_pem(fake.ca_pem().as_bytes()).unwrap();
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&[ca]))
+        .build();
+    Agent::config_builder()
+        .tls_config(tls)
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .proxy(None)
+        .build()
+        .new_agent()
+}
+
+/// Injects `fault` once and sends `GET /workspaces/get` with the API key.
+fn get_with_fault(fake: &FakeSeam, fault: Fault) -> Response<Body> {
+    fake.inject(fault, 1);
+    get(fake, "/workspaces/get")
+}
+
+fn update_front_body(code: &str) -> String {
+    format!(r#"{{"acs_credential_id":"{FRONT}","code":"{code}"}}"#)
+}
+
+#[test]
+fn service_unavailable_is_empty_503() {
+    let fake = FakeSeam::start().unwrap();
+    fake.inject(Fault::ServiceUnavailable, 2);
+    for _ in 0..2 {
+        let mut response = get(&fake, "/workspaces/get");
+        assert_eq!(response.status(), 503);
+        assert_eq!(header(&response, "content-type"), None);
+        assert_eq!(header(&response, "content-length"), Some("0"));
+        assert_eq!(text(&mut response), "");
+    }
+
+    // The queue is empty again, so the route serves.
+    assert_eq!(get(&fake, "/workspaces/get").status(), 200);
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[test]
+fn bad_gateway_is_html_page() {
+    let fake = FakeSeam::start().unwrap();
+    let mut response = get_with_fault(&fake, Fault::BadGatewayHtml);
+
+    assert_eq!(response.status(), 502);
+    assert_eq!(
+        header(&response, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(text(&mut response).contains("<h1>502 Bad Gateway</h1>"));
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[test]
+fn retry_after_seconds_is_429_envelope() {
+    let fake = FakeSeam::start().unwrap();
+    let mut response = get_with_fault(&fake, Fault::RetryAfterSeconds(7));
+
+    assert_eq!(response.status(), 429);
+    assert_eq!(header(&response, "retry-after"), Some("7"));
+    let body = json_body(&mut response);
+    assert_eq!(string_at(&body, &["error", "type"]), "rate_limited");
+    assert_eq!(string_at(&body, &["error", "message"]), "Too many requests");
+    assert!(matches!(at(&body, &["ok"]), Value::Bool(false)));
+    assert_eq!(fake.rate_limited_count(), 0);
+}
+
+#[test]
+fn retry_after_date_is_http_date() {
+    let fake = FakeSeam::start().unwrap();
+    let when = UNIX_EPOCH + Duration::from_secs(784_111_777);
+    let mut response = get_with_fault(&fake, Fault::RetryAfterDate(when));
+
+    assert_eq!(response.status(), 429);
+    assert_eq!(
+        header(&response, "retry-after"),
+        Some("Sun, 06 Nov 1994 08:49:37 GMT")
+    );
+    assert_eq!(error_type(&mut response), "rate_limited");
+}
+
+#[test]
+fn reset_closes_without_reply() {
+    let fake = FakeSeam::start().unwrap();
+    fake.inject(Fault::Reset, 1);
+    let error = agent(&fake)
+        .patch(url(&fake, "/acs/credentials/update"))
+        .header("authorization", bearer(fake.api_key()))
+        .content_type("application/json")
+        .send(update_front_body("5555"))
+        .unwrap_err();
+
+    // rustls reports the FIN without close_notify as an unexpected end of file.
+    let ureq::Error::Io(io_error) = &error else {
+        panic!("expected an I/O error, got {error:?}");
+    };
+    assert_eq!(io_error.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert!(
+        error
+            .to_string()
+            .contains("without sending TLS close_notify"),
+        "{error}"
+    );
+
+    // The request was read and logged, but the route did not run.
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(
+        fake.credential(FRONT).unwrap().code.as_deref(),
+        Some("1234")
+    );
+    assert_eq!(get(&fake, "/workspaces/get").status(), 200);
+}
+
+#[test]
+fn reset_sends_no_close_notify() {
+    let fake = FakeSeam::start().unwrap();
+    fake.inject(Fault::Reset, 1);
+    let mut stream = raw_tls(&fake);
+    stream
+        .write_all(b"GET /workspaces/get HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .unwrap();
+    let mut reply = Vec::new();
+    let error = stream.read_to_end(&mut reply).unwrap_err();
+
+    assert!(reply.is_empty(), "{}", String::from_utf8_lossy(&reply));
+    assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+}
+
+#[test]
+fn no_answer_hits_client_timeout() {
+    let fake = FakeSeam::start().unwrap();
+    fake.inject(Fault::NoAnswer, 1);
+    let started = Instant::now();
+    let error = impatient_agent(&fake, Duration::from_millis(400))
+        .get(url(&fake, "/workspaces/get"))
+        .header("authorization", bearer(fake.api_key()))
+        .call()
+        .unwrap_err();
+    let elapsed = started.elapsed();
+
+    assert!(matches!(error, ureq::Error::Timeout(_)), "{error:?}");
+    assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[test]
+fn shutdown_ends_no_answer_quickly() {
+    let mut fake = FakeSeam::start().unwrap();
+    fake.inject(Fault::NoAnswer, 1);
+    let mut stream = raw_tls(&fake);
+    stream
+        .write_all(b"GET /workspaces/get HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .unwrap();
+    // Wait until the request is read, so the fake is holding the connection.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fake.requests().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(fake.requests().len(), 1);
+
+    let started = Instant::now();
+    fake.shutdown();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    assert!(reply.is_empty(), "{}", String::from_utf8_lossy(&reply));
+}
+
+#[test]
+fn drip_sends_body_slowly() {
+    let fake = FakeSeam::start().unwrap();
+    let interval = Duration::from_millis(4);
+    let mut normal = get(&fake, "/workspaces/get");
+    let expected = text(&mut normal);
+
+    fake.inject(Fault::Drip(interval), 1);
+    let started = Instant::now();
+    let mut response = get(&fake, "/workspaces/get");
+    let head_after = started.elapsed();
+    let body = text(&mut response);
+    let body_after = started.elapsed();
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(body, expected);
+    let least = interval * u32::try_from(expected.len()).unwrap();
+    assert!(body_after >= least, "{body_after:?} < {least:?}");
+    assert!(head_after < least / 2, "head after {head_after:?}");
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[test]
+fn drip_applies_update_before_timeout() {
+    let fake = FakeSeam::start().unwrap();
+    fake.inject(Fault::Drip(Duration::from_secs(1)), 1);
+    let mut response = impatient_agent(&fake, Duration::from_millis(500))
+        .patch(url(&fake, "/acs/credentials/update"))
+        .header("authorization", bearer(fake.api_key()))
+        .content_type("application/json")
+        .send(update_front_body("2222"))
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // The head arrived at once, and the body times out.
+    let error = response.body_mut().read_to_string().unwrap_err();
+
+    assert!(matches!(error, ureq::Error::Timeout(_)), "{error:?}");
+    assert_eq!(
+        fake.credential(FRONT).unwrap().code.as_deref(),
+        Some("2222")
+    );
+}
+
+#[test]
+fn large_body_exceeds_default_limit() {
+    let fake = FakeSeam::start().unwrap();
+    let mut response = get_with_fault(&fake, Fault::large_body(500));
+
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        header(&response, "content-length"),
+        Some(LARGE_BODY_LENGTH.to_string().as_str())
+    );
+    assert_eq!(header(&response, "content-type"), Some("application/json"));
+    let error = response.body_mut().read_to_string().unwrap_err();
+    assert!(
+        matches!(error, ureq::Error::BodyExceedsLimit(10_485_760)),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn large_body_arrives_whole() {
+    let fake = FakeSeam::start().unwrap();
+    let response = get_with_fault(&fake, Fault::large_body(200));
+    assert_eq!(response.status(), 200);
+
+    // An unlimited reader gets every byte.
+    let mut reader = response.into_body().into_reader();
+    let mut start = [0_u8; 12];
+    reader.read_exact(&mut start).unwrap();
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).unwrap();
+
+    assert_eq!(&start, b"{\"padding\":\"");
+    assert_eq!(12 + rest.len() as u64, LARGE_BODY_LENGTH);
+    assert!(rest.ends_with(b"x\"}"));
+    assert!(rest[..rest.len() - 2].iter().all(|&byte| byte == b'x'));
+}
+
+#[test]
+fn large_body_length_has_floor() {
+    let fake = FakeSeam::start().unwrap();
+    let fault = Fault::LargeBody {
+        status: 200,
+        length: 3,
+    };
+    let mut response = get_with_fault(&fake, fault);
+
+    assert_eq!(header(&response, "content-length"), Some("14"));
+    assert_eq!(text(&mut response), r#"{"padding":""}"#);
+}
+
+#[test]
+fn malformed_json_is_truncated_object() {
+    let fake = FakeSeam::start().unwrap();
+    let mut response = get_with_fault(&fake, Fault::MalformedJson);
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), Some("application/json"));
+    let body = text(&mut response);
+    assert_eq!(body, r#"{"acs_credential": "#);
+    assert!(json::from_str::<Value>(&body).is_err());
+}
+
+#[test]
+fn captive_portal_is_html_200() {
+    let fake = FakeSeam::start().unwrap();
+    let mut response = get_with_fault(&fake, Fault::CaptivePortal);
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(text(&mut response).starts_with("<!DOCTYPE html>"));
+}
+
+#[test]
+fn redirect_points_elsewhere() {
+    let fake = FakeSeam::start().unwrap();
+    fake.inject(Fault::RedirectElsewhere, 1);
+    // Redirects are off, so the test never looks up the `.invalid` host.
+    let ca = Certificate::from_pem(fake.ca_pem().as_bytes()).unwrap();
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&[ca]))
+        .build();
+    let no_redirects = Agent::config_builder()
+        .tls_config(tls)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .proxy(None)
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    let mut response = no_redirects
+        .patch(url(&fake, "/acs/credentials/update"))
+        .header("authorization", bearer(fake.api_key()))
+        .content_type("application/json")
+        .send(update_front_body("3333"))
+        .unwrap();
+
+    assert_eq!(response.status(), 302);
+    assert_eq!(header(&response, "location"), Some(REDIRECT_LOCATION));
+    assert_eq!(
+        REDIRECT_LOCATION,
+        "https://elsewhere.invalid/acs/credentials/update"
+    );
+    assert_eq!(text(&mut response), "");
+    assert_eq!(
+        fake.credential(FRONT).unwrap().code.as_deref(),
+        Some("1234")
+    );
+}
+
+#[test]
+fn plain_unauthorized_is_text() {
+    let fake = FakeSeam::start().unwrap();
+    let mut response = get_with_fault(&fake, Fault::PlainUnauthorized);
+
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        header(&response, "content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(text(&mut response), "Unauthorized");
+}
+
+#[test]
+fn faults_and_replies_share_queue() {
+    let fake = FakeSeam::start().unwrap();
+    fake.inject(Fault::PlainUnauthorized, 0);
+    fake.reply_next(CannedReply::json(418, "{}"));
+    fake.inject(Fault::ServiceUnavailable, 2);
+    fake.inject(Fault::Reply(CannedReply::new(204)), 1);
+    assert_eq!(fake.pending_faults(), 4);
+
+    let statuses: Vec<u16> = (0..5)
+        .map(|_| get(&fake, "/workspaces/get").status().as_u16())
+        .collect();
+    assert_eq!(statuses, [418, 503, 503, 204, 200]);
+    assert_eq!(fake.pending_faults(), 0);
+    assert_eq!(fake.requests().len(), 5);
+}
+
+#[test]
+fn rate_limit_rejects_beyond_burst() {
+    let fake = FakeSeam::builder().rate_limit(1, 2).start().unwrap();
+    let client = agent(&fake);
+    let send = || {
+        client
+            .get(url(&fake, "/workspaces/get"))
+            .header("authorization", bearer(fake.api_key()))
+            .call()
+            .unwrap()
+    };
+    assert_eq!(send().status(), 200);
+    assert_eq!(send().status(), 200);
+    let mut limited = send();
+
+    assert_eq!(limited.status(), 429);
+    assert_eq!(header(&limited, "retry-after"), Some("1"));
+    let body = json_body(&mut limited);
+    assert_eq!(string_at(&body, &["error", "type"]), "rate_limited");
+    assert_eq!(string_at(&body, &["error", "message"]), "Too many requests");
+    assert_eq!(fake.rate_limited_count(), 1);
+    assert_eq!(fake.requests().len(), 3);
+
+    // One token comes back per second.
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(send().status(), 200);
+    assert_eq!(fake.rate_limited_count(), 1);
+}
+
+#[test]
+fn rate_limited_request_keeps_fault_queued() {
+    let fake = FakeSeam::builder().rate_limit(1, 1).start().unwrap();
+    assert_eq!(get(&fake, "/workspaces/get").status(), 200);
+    fake.inject(Fault::ServiceUnavailable, 1);
+
+    assert_eq!(get(&fake, "/workspaces/get").status(), 429);
+    assert_eq!(fake.pending_faults(), 1);
+    assert_eq!(fake.rate_limited_count(), 1);
+}
+
+#[test]
+fn rate_limit_of_zero_is_invalid() {
+    for (rate, burst) in [(0, 1), (1, 0)] {
+        let error = FakeSeam::builder()
+            .rate_limit(rate, burst)
+            .start()
+            .unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "invalid rate limit: {rate} requests per second with a burst of {burst}; \
+                 both must be at least 1"
+            )
+        );
+    }
 }

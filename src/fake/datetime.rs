@@ -127,6 +127,52 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// Formats a time as an HTTP date in the IMF-fixdate form of RFC 9110 section 5.6.7, for
+/// example `Sun, 06 Nov 1994 08:49:37 GMT`. Sub-second parts are dropped and times before
+/// 1970 are sent as 1970-01-01.
+pub(crate) fn http_date(time: SystemTime) -> String {
+    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+    });
+    let days = seconds.div_euclid(86_400);
+    let second_of_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+
+    // 1970-01-01 was a Thursday.
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let month_name = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(month - 1) as usize];
+    format!(
+        "{weekday}, {day:02} {month_name} {year:04} {:02}:{:02}:{:02} GMT",
+        second_of_day / 3_600,
+        second_of_day % 3_600 / 60,
+        second_of_day % 60,
+    )
+}
+
+/// Converts a day count from 1970-01-01 into a proleptic Gregorian year, month and day,
+/// the inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    // Dividing by 365 overestimates the year by about one year in 1500, so the loops below
+    // run a few times at most for any year up to 9999.
+    let mut year = 1970 + days.div_euclid(365);
+    while days_from_civil(year, 1, 1) > days {
+        year -= 1;
+    }
+    while days_from_civil(year + 1, 1, 1) <= days {
+        year += 1;
+    }
+
+    let mut day_of_year = days - days_from_civil(year, 1, 1);
+    let mut month = 1;
+    while day_of_year >= days_in_month(year, month) {
+        day_of_year -= days_in_month(year, month);
+        month += 1;
+    }
+    (year, month, day_of_year + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +208,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn civil_from_days_inverts_days_from_civil() {
+        for days in days_from_civil(1899, 1, 1)..=days_from_civil(2101, 12, 31) {
+            let (year, month, day) = civil_from_days(days);
+            assert_eq!(days_from_civil(year, month, day), days, "{days}");
+            assert!((1..=days_in_month(year, month)).contains(&day), "{days}");
+        }
+        assert_eq!(civil_from_days(2_932_896), (9999, 12, 31));
+    }
+
+    #[test]
+    fn http_date_uses_imf_fixdate() {
+        let cases = [
+            (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+            (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+            (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+            (4_102_444_799, "Thu, 31 Dec 2099 23:59:59 GMT"),
+        ];
+        for (seconds, expected) in cases {
+            let time = UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+            assert_eq!(http_date(time), expected, "{seconds}");
+        }
+        let before_epoch = UNIX_EPOCH - std::time::Duration::from_secs(1);
+        assert_eq!(http_date(before_epoch), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
     #[test]

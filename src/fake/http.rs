@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 
 use miniserde::json::{self, Object, Value};
 
-use super::store::RecordedRequest;
+use super::store::{CannedReply, RecordedRequest};
 
 /// Maximum request body size the fake keeps, in bytes. A larger body gets 413.
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
@@ -58,6 +58,35 @@ impl Reply {
         }
     }
 
+    /// Builds a reply with no header fields and an empty body.
+    pub(crate) fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            close: false,
+            head_only: false,
+        }
+    }
+
+    /// Builds the reply a [`CannedReply`] describes.
+    pub(crate) fn from_canned(canned: CannedReply) -> Reply {
+        Reply {
+            status: canned.status,
+            headers: canned.headers,
+            body: canned.body,
+            close: false,
+            head_only: false,
+        }
+    }
+
+    /// Builds a reply with an HTML body.
+    pub(crate) fn html(status: u16, page: &str) -> Reply {
+        Reply::empty(status)
+            .with_header("content-type", "text/html; charset=utf-8")
+            .with_body(page.as_bytes())
+    }
+
     /// Builds a reply with a plain-text body.
     pub(crate) fn text(status: u16, body: &str) -> Reply {
         Reply {
@@ -92,6 +121,12 @@ impl Reply {
     /// Adds a header field.
     pub(crate) fn with_header(mut self, name: &'static str, value: &str) -> Reply {
         self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Replaces the body.
+    pub(crate) fn with_body(mut self, body: &[u8]) -> Reply {
+        self.body = body.to_vec();
         self
     }
 
@@ -207,22 +242,24 @@ impl<S: Read + Write> HttpConnection<S> {
 
     /// Sends a reply with the given `seam-request-id`.
     pub(crate) fn write_reply(&mut self, reply: &Reply, request_id: &str) -> io::Result<()> {
-        let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
-        for (name, value) in &reply.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str(&format!("seam-request-id: {request_id}\r\n"));
-        head.push_str(&format!("content-length: {}\r\n", reply.body.len()));
-        if reply.close {
-            head.push_str("connection: close\r\n");
-        }
-        head.push_str("\r\n");
-
-        let mut bytes = head.into_bytes();
+        let mut bytes = head(reply, request_id, reply.body.len() as u64).into_bytes();
         if !reply.head_only {
             bytes.extend_from_slice(&reply.body);
         }
         self.stream.write_all(&bytes)?;
+        self.stream.flush()
+    }
+
+    /// Sends only the status line and header fields of a reply, with
+    /// `content-length: content_length`, for a body that the caller writes afterwards.
+    pub(crate) fn write_head(
+        &mut self,
+        reply: &Reply,
+        request_id: &str,
+        content_length: u64,
+    ) -> io::Result<()> {
+        let head = head(reply, request_id, content_length);
+        self.stream.write_all(head.as_bytes())?;
         self.stream.flush()
     }
 
@@ -387,6 +424,21 @@ fn reject_with(reply: Reply, request: RecordedRequest) -> ReadError {
     }))
 }
 
+/// Formats the status line and header fields, ending with the empty line.
+fn head(reply: &Reply, request_id: &str, content_length: u64) -> String {
+    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("seam-request-id: {request_id}\r\n"));
+    head.push_str(&format!("content-length: {content_length}\r\n"));
+    if reply.close {
+        head.push_str("connection: close\r\n");
+    }
+    head.push_str("\r\n");
+    head
+}
+
 /// Decides how the body is delimited, following RFC 9112 section 6.3.
 fn framing(request: &RecordedRequest) -> Result<Framing, &'static str> {
     let encodings: Vec<&str> = values(request, "transfer-encoding").collect();
@@ -465,6 +517,7 @@ pub(crate) fn is_closed(error: &io::Error) -> bool {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        302 => "Found",
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
@@ -473,6 +526,7 @@ fn reason(status: u16) -> &'static str {
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "Unknown",
     }

@@ -59,9 +59,40 @@
 //! stay open for further requests (HTTP/1.1 keep-alive) and close after 60 seconds idle.
 //! Request bodies may use `content-length` or chunked transfer coding; a body over 1 MiB
 //! gets 413.
+//!
+//! # Faults
+//!
+//! [`FakeSeam::inject`] queues a [`Fault`] for the next requests, in place of their routes:
+//! outages (503, an HTML 502), 429 with `retry-after`, a connection closed without a reply,
+//! no reply at all, a body dripped one byte at a time, a 20 MiB body, malformed JSON, a
+//! captive portal page, a redirect to another host and a plain-text 401.
+//! [`FakeSeam::reply_next`] queues any other status, header fields and body. Queued
+//! faults and replies answer requests in the order they were queued, each request is
+//! recorded before its fault acts, and the routes serve again once the queue is empty.
+//!
+//! ```
+//! use seam_edge::fake::{FakeSeam, Fault};
+//!
+//! let fake = FakeSeam::start()?;
+//! fake.inject(Fault::ServiceUnavailable, 2);
+//! fake.inject(Fault::RetryAfterSeconds(3), 1);
+//! assert_eq!(fake.pending_faults(), 3);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Rate limit
+//!
+//! [`FakeSeamBuilder::rate_limit`] puts a token bucket in front of everything: a request
+//! beyond it gets 429 with `retry-after: <seconds>` (at least 1) and the envelope
+//! `{"error":{"type":"rate_limited","message":"Too many requests"},"ok":false}`, is
+//! recorded, and does not take a queued fault. [`FakeSeam::rate_limited_count`] counts
+//! these replies.
 
 mod datetime;
+mod deliver;
+mod fault;
 mod http;
+mod limit;
 mod params;
 mod routes;
 mod server;
@@ -73,11 +104,13 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+pub use fault::{Fault, LARGE_BODY_LENGTH, MAX_HOLD, REDIRECT_LOCATION};
 pub use store::{
     ACS_SYSTEM_ID, API_KEY, CannedReply, FakeCredential, PERSONAL_ACCESS_TOKEN, RecordedRequest,
     SEEDED_CREDENTIAL_IDS, WORKSPACE_ID,
 };
 
+use limit::TokenBucket;
 use server::Server;
 use store::Store;
 use tls::TlsOptions;
@@ -163,8 +196,30 @@ impl FakeSeam {
 
     /// Queues `reply` for a coming request: each queued reply answers one request, in
     /// order, instead of the route; the route serves again once the queue is empty.
+    ///
+    /// It is the same as `inject(Fault::Reply(reply), 1)`, so replies and faults share one
+    /// queue.
     pub fn reply_next(&self, reply: CannedReply) {
-        self.store.push_canned(reply);
+        self.store.push_fault(Fault::Reply(reply), 1);
+    }
+
+    /// Queues `fault` for the next `times` requests after those already queued, in place
+    /// of their routes. `times` 0 queues nothing.
+    pub fn inject(&self, fault: Fault, times: usize) {
+        self.store.push_fault(fault, times);
+    }
+
+    /// Returns how many coming requests will get a queued fault or reply instead of their
+    /// route.
+    pub fn pending_faults(&self) -> usize {
+        self.store.pending_faults()
+    }
+
+    /// Returns how many requests got 429 from the
+    /// [rate limit](FakeSeamBuilder::rate_limit), 0 without one. Injected 429 faults are
+    /// not counted.
+    pub fn rate_limited_count(&self) -> u64 {
+        self.store.rate_limited_count()
     }
 
     /// Stops accepting connections, closes the open ones and joins the server's threads.
@@ -180,6 +235,7 @@ pub struct FakeSeamBuilder {
     leaf_names: Vec<String>,
     leaf_validity: Option<(SystemTime, SystemTime)>,
     tls12_only: bool,
+    rate_limit: Option<(u32, u32)>,
 }
 
 impl Default for FakeSeamBuilder {
@@ -190,6 +246,7 @@ impl Default for FakeSeamBuilder {
                 .to_vec(),
             leaf_validity: None,
             tls12_only: false,
+            rate_limit: None,
         }
     }
 }
@@ -222,14 +279,26 @@ impl FakeSeamBuilder {
         self
     }
 
+    /// Limits all requests together to `requests_per_second` on average, allowing bursts
+    /// of up to `burst` requests. It is a token bucket that starts full: each request takes
+    /// one token and tokens come back at `requests_per_second`. A request that finds the
+    /// bucket empty gets 429, as the [module documentation](self#rate-limit) describes.
+    ///
+    /// Default: no limit.
+    pub fn rate_limit(mut self, requests_per_second: u32, burst: u32) -> Self {
+        self.rate_limit = Some((requests_per_second, burst));
+        self
+    }
+
     /// Generates the certificates, binds `127.0.0.1` on a free port and starts serving.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when a leaf name is neither a DNS name nor an IP address, or a
-    /// validity bound lies outside the years 1 to 9999. Other errors come from binding,
-    /// key generation or starting a thread.
+    /// `InvalidInput` when a leaf name is neither a DNS name nor an IP address, a validity
+    /// bound lies outside the years 1 to 9999, or a rate limit has 0 requests per second or
+    /// a burst of 0. Other errors come from binding, key generation or starting a thread.
     pub fn start(self) -> io::Result<FakeSeam> {
+        let limit = self.rate_limit.map(token_bucket).transpose()?;
         let now = SystemTime::now();
         let (not_before, not_after) = self
             .leaf_validity
@@ -242,7 +311,7 @@ impl FakeSeamBuilder {
         };
         let setup = tls::setup(&options)?;
 
-        let store = Arc::new(Store::seeded());
+        let store = Arc::new(Store::seeded(limit));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         let server = Server::spawn(listener, setup.config, Arc::clone(&store))?;
         Ok(FakeSeam {
@@ -251,4 +320,16 @@ impl FakeSeamBuilder {
             ca_pem: setup.ca_pem,
         })
     }
+}
+
+/// Checks the numbers given to [`FakeSeamBuilder::rate_limit`] and builds the bucket.
+fn token_bucket((requests_per_second, burst): (u32, u32)) -> io::Result<TokenBucket> {
+    if requests_per_second == 0 || burst == 0 {
+        let message = format!(
+            "invalid rate limit: {requests_per_second} requests per second with a burst of \
+             {burst}; both must be at least 1"
+        );
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    }
+    Ok(TokenBucket::new(requests_per_second, burst))
 }

@@ -5,13 +5,18 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use super::http::{self, HttpConnection, ReadError, Rejection, Reply};
+use super::deliver::{self, After};
+use super::fault::{self, Action};
+use super::http::{self, HttpConnection, ReadError, Rejection};
 use super::routes;
 use super::store::{RecordedRequest, Store};
+
+/// The TLS stream of one connection.
+pub(crate) type TlsStream = StreamOwned<ServerConnection, TcpStream>;
 
 /// How long a connection may stay silent, between or inside requests, before the fake
 /// closes it. It bounds how long a thread lingers after a client vanishes without closing.
@@ -36,6 +41,8 @@ pub(crate) struct Server {
 struct Shared {
     config: Arc<ServerConfig>,
     store: Arc<Store>,
+    /// Set when the server shuts down, so that faults that wait stop waiting.
+    stopping: Arc<AtomicBool>,
 }
 
 /// A connection thread and a second handle to its socket, used to unblock it at shutdown.
@@ -53,7 +60,11 @@ impl Server {
     ) -> io::Result<Server> {
         let addr = listener.local_addr()?;
         let stopping = Arc::new(AtomicBool::new(false));
-        let shared = Arc::new(Shared { config, store });
+        let shared = Arc::new(Shared {
+            config,
+            store,
+            stopping: Arc::clone(&stopping),
+        });
         let flag = Arc::clone(&stopping);
         let accept_thread = thread::Builder::new()
             .name("fake-seam-accept".to_owned())
@@ -160,14 +171,21 @@ fn serve_connection(tcp: TcpStream, shared: &Shared, connection: u64) {
     };
     let mut http = HttpConnection::new(StreamOwned::new(tls, tcp), connection);
 
-    while let Some(reply) = next_reply(&mut http, &shared.store, connection) {
+    while let Some(action) = next_action(&mut http, &shared.store, connection) {
         let request_id = shared.store.next_request_id();
-        if let Err(error) = http.write_reply(&reply, &request_id) {
-            log::debug!("fake Seam connection {connection}: write failed: {error}");
-            return;
-        }
-        if reply.close {
-            break;
+        match deliver::deliver(&mut http, action, &request_id, &shared.stopping) {
+            Ok(After::KeepOpen) => {}
+            Ok(After::Close) => break,
+            Ok(After::Abort) => {
+                // No close_notify, so the client sees the stream end without a reply.
+                log::debug!("fake Seam connection {connection}: closed without a reply");
+                let _ = http.stream_mut().sock.shutdown(Shutdown::Both);
+                return;
+            }
+            Err(error) => {
+                log::debug!("fake Seam connection {connection}: write failed: {error}");
+                return;
+            }
         }
     }
 
@@ -183,18 +201,20 @@ fn serve_connection(tcp: TcpStream, shared: &Shared, connection: u64) {
     }
 }
 
-/// Reads the next request, records it and returns the reply to send, or `None` when the
+/// Reads the next request, records it and returns how to respond, or `None` when the
 /// connection is finished.
-fn next_reply(
-    http: &mut HttpConnection<StreamOwned<ServerConnection, TcpStream>>,
+fn next_action(
+    http: &mut HttpConnection<TlsStream>,
     store: &Store,
     connection: u64,
-) -> Option<Reply> {
+) -> Option<Action> {
     match http.read_request() {
         Ok(Some((request, close))) => {
-            let mut reply = respond(store, request);
-            reply.close |= close;
-            Some(reply)
+            let mut action = respond(store, request);
+            if let Some(reply) = action.reply_mut() {
+                reply.close |= close;
+            }
+            Some(action)
         }
         Ok(None) => None,
         Err(ReadError::Reject(rejection)) => {
@@ -206,7 +226,7 @@ fn next_reply(
                 "fake Seam connection {connection}: rejected with {}",
                 reply.status
             );
-            Some(reply)
+            Some(Action::Send(reply))
         }
         Err(ReadError::Io(error)) => {
             if !http::is_closed(&error) {
@@ -217,25 +237,25 @@ fn next_reply(
     }
 }
 
-/// Routes a request and records it, so the record is in the log before the reply is sent.
-fn respond(store: &Store, request: RecordedRequest) -> Reply {
-    let mut reply = match store.pop_canned() {
-        Some(canned) => Reply {
-            status: canned.status,
-            headers: canned.headers,
-            body: canned.body,
-            close: false,
-            head_only: false,
-        },
-        None => routes::handle(store, &request),
+/// Decides how to respond to a request and records it, so the record is in the log before
+/// anything is sent. The rate limit comes first, then any queued fault, then the route.
+fn respond(store: &Store, request: RecordedRequest) -> Action {
+    let mut action = if let Err(seconds) = store.take_token(Instant::now()) {
+        Action::Send(fault::rate_limited(&seconds.to_string()))
+    } else if let Some(fault) = store.pop_fault() {
+        fault.action(|| routes::handle(store, &request))
+    } else {
+        Action::Send(routes::handle(store, &request))
     };
-    reply.head_only = request.method == "HEAD";
+    if let Some(reply) = action.reply_mut() {
+        reply.head_only = request.method == "HEAD";
+    }
     log::debug!(
         "fake Seam {} {} -> {}",
         request.method,
         request.route(),
-        reply.status
+        action.summary()
     );
     store.record(request);
-    reply
+    action
 }

@@ -6,6 +6,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use miniserde::json::{Array, Object, Value};
 
+use super::fault::Fault;
+use super::limit::TokenBucket;
+
 /// API key that authorises [`WORKSPACE_ID`].
 pub const API_KEY: &str = "seam_fakekey1_token";
 
@@ -185,13 +188,16 @@ impl RecordedRequest {
 pub(crate) struct Store {
     credentials: Mutex<BTreeMap<String, FakeCredential>>,
     requests: Mutex<Vec<RecordedRequest>>,
-    canned: Mutex<VecDeque<CannedReply>>,
+    /// Queued faults, each with the number of coming requests it is still sent to.
+    faults: Mutex<VecDeque<(Fault, usize)>>,
+    limit: Option<TokenBucket>,
     last_request_id: AtomicU64,
 }
 
 impl Store {
-    /// Creates a store holding the seeded credentials and no requests.
-    pub(crate) fn seeded() -> Store {
+    /// Creates a store holding the seeded credentials and no requests, with an optional
+    /// rate limit over all requests.
+    pub(crate) fn seeded(limit: Option<TokenBucket>) -> Store {
         let credentials = seeded_credentials()
             .into_iter()
             .map(|credential| (credential.acs_credential_id.clone(), credential))
@@ -199,7 +205,8 @@ impl Store {
         Store {
             credentials: Mutex::new(credentials),
             requests: Mutex::new(Vec::new()),
-            canned: Mutex::new(VecDeque::new()),
+            faults: Mutex::new(VecDeque::new()),
+            limit,
             last_request_id: AtomicU64::new(0),
         }
     }
@@ -248,14 +255,40 @@ impl Store {
         lock(&self.requests).clear();
     }
 
-    /// Queues a reply for a coming request.
-    pub(crate) fn push_canned(&self, reply: CannedReply) {
-        lock(&self.canned).push_back(reply);
+    /// Queues a fault for the next `times` requests after those already queued.
+    pub(crate) fn push_fault(&self, fault: Fault, times: usize) {
+        if times > 0 {
+            lock(&self.faults).push_back((fault, times));
+        }
     }
 
-    /// Takes the oldest queued reply, if any.
-    pub(crate) fn pop_canned(&self) -> Option<CannedReply> {
-        lock(&self.canned).pop_front()
+    /// Takes the fault for the next request, if any is queued.
+    pub(crate) fn pop_fault(&self) -> Option<Fault> {
+        let mut faults = lock(&self.faults);
+        let (fault, times) = faults.front_mut()?;
+        *times -= 1;
+        if *times > 0 {
+            return Some(fault.clone());
+        }
+        faults.pop_front().map(|(fault, _)| fault)
+    }
+
+    /// Returns how many coming requests will get a queued fault instead of their route.
+    pub(crate) fn pending_faults(&self) -> usize {
+        lock(&self.faults)
+            .iter()
+            .fold(0, |total, (_, times)| total.saturating_add(*times))
+    }
+
+    /// Takes a token from the rate limit at `now`. Returns the seconds to send in
+    /// `retry-after` when the request is over the limit.
+    pub(crate) fn take_token(&self, now: std::time::Instant) -> Result<(), u64> {
+        self.limit.as_ref().map_or(Ok(()), |limit| limit.take(now))
+    }
+
+    /// Returns how many requests the rate limit rejected.
+    pub(crate) fn rate_limited_count(&self) -> u64 {
+        self.limit.as_ref().map_or(0, TokenBucket::rejected)
     }
 }
 
