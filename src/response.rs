@@ -182,8 +182,13 @@ pub(crate) fn error_from_reply(reply: &Reply) -> Error {
 }
 
 fn response_error(reply: &Reply, seam: Option<SeamError>) -> ResponseError {
-    let looks_like_json = reply
+    // A byte order mark, which RFC 8259 section 8.1 lets a JSON parser skip, must not
+    // make a JSON body look like text and reveal its PIN code.
+    let body = reply
         .body
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(&reply.body);
+    let looks_like_json = body
         .iter()
         .find(|byte| !byte.is_ascii_whitespace())
         .is_some_and(|byte| matches!(byte, b'{' | b'['));
