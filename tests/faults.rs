@@ -320,3 +320,68 @@ fn fleet_rate_limit_recovers_with_retry() {
     assert!(fake.rate_limited_count() >= 1);
     assert!(second.stderr.contains("failed (http 429)"), "{second}");
 }
+
+#[test]
+fn verbose_runs_never_show_token_or_pin() {
+    let fake = FakeSeam::start().unwrap();
+    let key = fake.api_key();
+    fake.inject(Fault::ServiceUnavailable, 1);
+    let retried = update(&fake, &["-v"]);
+    fake.inject(Fault::PlainUnauthorized, 1);
+    let unauthorized = update(&fake, &["-v", "--json"]);
+    fake.inject(Fault::Reset, 3);
+    let reset = update(&fake, &["-v"]);
+    let invalid = update(&fake, &["-v", "--ends-at", "2020-01-01T00:00:00Z"]);
+    let untrusted = FakeSeam::start().unwrap();
+    let tls_failure = {
+        // The CA of `fake` does not sign `untrusted`, so the handshake fails.
+        let ca = ca_file(&fake);
+        let output = common::seam_edge_command()
+            .env_clear()
+            .env("SEAM_API_KEY", key)
+            .args([
+                "-v",
+                "acs",
+                "credentials",
+                "update",
+                "--acs-credential-id",
+                FRONT,
+            ])
+            .args([
+                "--code",
+                PIN,
+                "--endpoint",
+                &untrusted.endpoint(),
+                "--ca-file",
+            ])
+            .arg(&ca.0)
+            .output()
+            .expect("run seam-edge");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+
+    assert_eq!(invalid.code, Some(65), "{invalid}");
+    for (case, run) in [
+        ("retried", &retried),
+        ("unauthorized", &unauthorized),
+        ("reset", &reset),
+    ] {
+        assert!(run.stderr.contains("debug:"), "{case}: no debug log\n{run}");
+    }
+    for (case, run) in [
+        ("retried", &retried),
+        ("unauthorized", &unauthorized),
+        ("reset", &reset),
+        ("invalid", &invalid),
+    ] {
+        assert!(!run.stdout.contains(key), "{case}: key on stdout\n{run}");
+        assert!(!run.stderr.contains(key), "{case}: key on stderr\n{run}");
+    }
+    assert!(tls_failure.contains("unknown authority"), "{tls_failure}");
+    assert!(!tls_failure.contains(key), "{tls_failure}");
+    assert!(!tls_failure.contains(PIN), "{tls_failure}");
+}
