@@ -79,6 +79,10 @@ pub(crate) fn send(agent: &ureq::Agent, request: &Request<'_>) -> Result<Reply, 
     let http_request = builder
         .body(request.body)
         .map_err(|error| Error::config_with_source("could not build the request", error))?;
+    // TODO: with an overall timeout set, ureq 3.5 resolves the host on a new thread for
+    // every request, even an IP address on a reused connection, which costs about 80 µs of
+    // CPU per update in a long-running process (BENCHMARKS.md). A resolver passed through
+    // `Agent::with_parts` that skips IP addresses or caches lookups would avoid it.
     let http_request = agent
         .configure_request(http_request)
         .timeout_global(Some(request.timeout))
