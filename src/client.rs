@@ -246,11 +246,23 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when no credentials are set, a token has the wrong prefix, the
-    /// endpoint or proxy is malformed, plain http is used for a host that is not loopback,
-    /// or the CA file cannot be read or contains no certificate.
+    /// [`Error::Config`] when a timeout or the deadline is zero, no credentials are set, a
+    /// token has the wrong prefix, the endpoint or proxy is malformed, plain http is used
+    /// for a host that is not loopback, or the CA file cannot be read or contains no
+    /// certificate.
     pub fn build(self) -> Result<Client, Error> {
         let endpoint = Endpoint::parse(self.endpoint_or_default(), self.allow_insecure_http)?;
+        // A zero duration would make ureq time out at once or, for some settings, never.
+        let durations = [
+            ("connect timeout", self.connect_timeout),
+            ("timeout", self.timeout),
+            ("deadline", self.deadline),
+        ];
+        if let Some((name, _)) = durations.iter().find(|(_, value)| value.is_zero()) {
+            return Err(Error::config(format!(
+                "the {name} must be longer than zero"
+            )));
+        }
         let auth = self.auth.ok_or_else(|| {
             Error::config(
                 "no credentials: set an API key (SEAM_API_KEY), or a personal access token \

@@ -2413,3 +2413,25 @@ fn tls_failure_is_not_retried() {
     assert_eq!(transport_kind(&error), TransportErrorKind::Tls);
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn err_zero_durations_rejected() {
+    let fake = FakeSeam::start().unwrap();
+    let cases = [
+        (
+            builder(&fake).timeout(Duration::ZERO),
+            "the timeout must be longer than zero",
+        ),
+        (
+            builder(&fake).connect_timeout(Duration::ZERO),
+            "the connect timeout must be longer than zero",
+        ),
+        (
+            builder(&fake).deadline(Duration::ZERO),
+            "the deadline must be longer than zero",
+        ),
+    ];
+    for (builder, expected) in cases {
+        assert_eq!(config_message(&build_err(builder)), expected);
+    }
+}
