@@ -63,13 +63,18 @@
 //!
 //! NOTE: at `trace`, ureq's protocol layer (ureq-proto 0.7, log target `ureq_proto::util`)
 //! dumps the raw HTTP bytes, including the `authorization` header and response bodies with
-//! PIN codes. A logger that enables `trace` should leave that target out.
+//! PIN codes. The default feature `no-trace-log` compiles `trace` out of release builds; a
+//! debug build, or a build without that feature, whose logger enables `trace` should leave
+//! that target out.
 //!
 //! # Features
 //!
 //! - `serde`: derives `Serialize` and `Deserialize` on the request and response types.
 //! - `time`: `TryFrom<time::OffsetDateTime>` for [`Timestamp`].
 //! - `fake-server`: [`fake::FakeSeam`], a loopback HTTPS fake of the endpoint for tests.
+//! - `no-trace-log` (default): compiles `trace` logging out of release builds, which saves
+//!   about 25 KB and keeps ureq's raw HTTP dumps out of logs. It sets a feature of `log`,
+//!   which applies to every crate in the build; turn default features off to keep `trace`.
 //!
 //! # Minimum supported Rust version
 //!

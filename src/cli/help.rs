@@ -91,6 +91,7 @@ pub fn version() -> String {
         ("serde", cfg!(feature = "serde")),
         ("time", cfg!(feature = "time")),
         ("fake-server", cfg!(feature = "fake-server")),
+        ("no-trace-log", cfg!(feature = "no-trace-log")),
     ]
     .iter()
     .filter(|(_, on)| *on)
