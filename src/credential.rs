@@ -149,7 +149,11 @@ impl ValidUpdate {
 
     /// Rejects an `ends_at` that is not after `now`, unless `now` is below the clock floor,
     /// in which case the clock counts as unset and the server decides.
-    pub(crate) fn check_future(&self, now: SystemTime) -> Result<(), Error> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] naming `ends_at` and both instants.
+    pub fn check_future(&self, now: SystemTime) -> Result<(), Error> {
         let Some(ends_at) = &self.ends_at else {
             return Ok(());
         };

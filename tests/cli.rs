@@ -1729,3 +1729,103 @@ fn sigint_ends_run_with_signal() {
 
     assert_eq!(status.signal(), Some(2), "{status:?}");
 }
+
+// Dry runs and relative end dates.
+
+#[test]
+fn dry_run_prints_request_sends_nothing() {
+    let fake = start_fake();
+    let out = seam_edge_with_key(&fake)
+        .args(update_front_pin())
+        .args(["--ends-at", "2031-01-01T05:30:00+05:30", "--dry-run"])
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let url = format!("PATCH {}/acs/credentials/update", fake.endpoint());
+    assert!(out.stdout.contains(&url), "{out}");
+    let body = format!(
+        "{{\"acs_credential_id\":\"{FRONT}\",\"code\":\"******\",\"ends_at\":\"2031-01-01T00:00:00Z\"}}"
+    );
+    assert!(out.stdout.contains(&body), "{out}");
+    assert!(!out.stdout.contains(PIN), "{out}");
+    assert!(fake.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn dry_run_json_shows_masked_body() {
+    let fake = start_fake();
+    let out = seam_edge_with_key(&fake)
+        .args(update_front_pin())
+        .args(["--dry-run", "--json"])
+        .run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let object = parse_object(&out.stdout);
+    assert_eq!(bool_field(&object, "dry_run"), Some(true), "{out}");
+    let request = object_field(&object, "request");
+    assert_eq!(string_field(request, "method"), Some("PATCH"), "{out}");
+    let body = object_field(request, "body");
+    assert_eq!(string_field(body, "code"), Some("******"), "{out}");
+    assert!(fake.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn dry_run_still_checks_input() {
+    let fake = start_fake();
+    let out = seam_edge_with_key(&fake)
+        .args(["acs", "credentials", "update", "--acs-credential-id", FRONT])
+        .args(["--ends-at", "2020-01-01T00:00:00Z", "--dry-run"])
+        .run();
+
+    assert_eq!(out.code, Some(INVALID_INPUT), "{out}");
+    assert!(out.stderr.contains("must be in the future"), "{out}");
+    assert!(fake.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn ends_in_sets_ends_at_from_clock() {
+    let fake = start_fake();
+    let before = SystemTime::now();
+    let out = seam_edge_with_key(&fake)
+        .args(["acs", "credentials", "update", "--acs-credential-id", FRONT])
+        .args(["--ends-in", "30d"])
+        .run();
+    let after = SystemTime::now();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let stored = fake
+        .credential(FRONT)
+        .unwrap()
+        .ends_at
+        .expect("ends_at stored");
+    let stored = seam_edge::Timestamp::parse(&stored)
+        .unwrap()
+        .to_system_time()
+        .unwrap();
+    let thirty_days = Duration::from_secs(30 * 86_400);
+    let slack = Duration::from_secs(1);
+    assert!(stored + slack >= before + thirty_days, "{stored:?}");
+    assert!(stored <= after + thirty_days, "{stored:?}");
+}
+
+#[test]
+fn ends_in_values_rejected_exit_64() {
+    let fake = start_fake();
+    let cases: [&[&str]; 6] = [
+        &["--ends-in", "30"],
+        &["--ends-in", "d"],
+        &["--ends-in", "0d"],
+        &["--ends-in", "-1h"],
+        &["--ends-in", "3661d"],
+        &["--ends-in", "1d", "--ends-at", "2031-01-01T00:00:00Z"],
+    ];
+    for args in cases {
+        let out = seam_edge_with_key(&fake)
+            .args(["acs", "credentials", "update", "--acs-credential-id", FRONT])
+            .args(args)
+            .run();
+
+        assert_eq!(out.code, Some(USAGE), "{args:?}\n{out}");
+    }
+    assert!(fake.requests().is_empty(), "a request was sent");
+}

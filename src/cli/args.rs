@@ -52,6 +52,8 @@ pub struct Args {
     pub acs_credential_id: Option<String>,
     pub code: Option<CodeSource>,
     pub ends_at: Option<String>,
+    pub ends_in: Option<Duration>,
+    pub dry_run: bool,
     pub show_code: bool,
     pub endpoint: Option<String>,
     pub workspace_id: Option<String>,
@@ -76,6 +78,8 @@ impl Args {
             acs_credential_id: None,
             code: None,
             ends_at: None,
+            ends_in: None,
+            dry_run: false,
             show_code: false,
             endpoint: None,
             workspace_id: None,
@@ -134,6 +138,8 @@ fn parse_long(name: &str, parser: &mut lexopt::Parser, args: &mut Args) -> Resul
         "code" => set_code(args, CodeSource::Literal(secret_value(parser, &flag)?))?,
         "code-file" => set_code(args, CodeSource::File(value(parser, &flag)?.into()))?,
         "ends-at" => args.ends_at = Some(value(parser, &flag)?),
+        "ends-in" => args.ends_in = Some(ends_in(&value(parser, &flag)?, &flag)?),
+        "dry-run" => args.dry_run = true,
         "show-code" => args.show_code = true,
         "endpoint" => args.endpoint = Some(value(parser, &flag)?),
         "workspace-id" => args.workspace_id = Some(value(parser, &flag)?),
@@ -215,6 +221,39 @@ fn seconds(text: &str, flag: &str) -> Result<Duration, UsageError> {
     Ok(duration)
 }
 
+/// Longest `--ends-in` accepted, about ten years.
+const MAX_ENDS_IN_DAYS: u64 = 3660;
+
+/// Parses a whole number followed by a unit: `d` days, `h` hours, `m` minutes or `s`
+/// seconds, such as `30d` or `90m`.
+fn ends_in(text: &str, flag: &str) -> Result<Duration, UsageError> {
+    let invalid = || {
+        UsageError(format!(
+            "invalid {flag} {text:?}: expected a whole number and a unit, d, h, m or s, \
+             such as 30d, 12h or 90m, at most {MAX_ENDS_IN_DAYS}d"
+        ))
+    };
+    let unit_at = text.len().checked_sub(1).ok_or_else(invalid)?;
+    let (number, unit) = text.split_at(unit_at);
+    let seconds_per_unit = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return Err(invalid()),
+    };
+    if number.is_empty() || !number.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let seconds = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|count| count.checked_mul(seconds_per_unit))
+        .filter(|seconds| *seconds > 0 && *seconds <= MAX_ENDS_IN_DAYS * 86_400)
+        .ok_or_else(invalid)?;
+    Ok(Duration::from_secs(seconds))
+}
+
 /// Largest number of retries accepted; more would only wait out the deadline.
 const MAX_RETRIES: u32 = 20;
 
@@ -274,17 +313,25 @@ fn check(args: &Args) -> Result<(), UsageError> {
                 .to_owned(),
         ));
     }
-    let for_update = args.code.is_some() || args.ends_at.is_some();
+    if args.ends_at.is_some() && args.ends_in.is_some() {
+        return Err(UsageError(
+            "--ends-at and --ends-in conflict; give one of them".to_owned(),
+        ));
+    }
+    let for_update = args.code.is_some() || args.ends_at.is_some() || args.ends_in.is_some();
     match args.command {
         Command::Update | Command::Get if args.acs_credential_id.is_none() => Err(UsageError(
             "missing --acs-credential-id ID: the id of the credential".to_owned(),
         )),
         Command::Update if !for_update => Err(UsageError(
-            "nothing to change: give --code PIN, --code-file FILE, --ends-at TIME or several"
+            "nothing to change: give --code PIN, --code-file FILE, --ends-at TIME, \
+             --ends-in DURATION or several"
                 .to_owned(),
         )),
         Command::Get | Command::AuthCheck if for_update => Err(UsageError(
-            "--code, --code-file and --ends-at only apply to \"acs credentials update\"".to_owned(),
+            "--code, --code-file, --ends-at and --ends-in only apply to \
+             \"acs credentials update\""
+                .to_owned(),
         )),
         _ => Ok(()),
     }

@@ -6,7 +6,8 @@ pub const HELP: &str = "\
 seam-edge: update a Seam access credential from a gateway or a cron job
 
 USAGE:
-    seam-edge acs credentials update --acs-credential-id ID [--code PIN | --code-file FILE] [--ends-at TIME]
+    seam-edge acs credentials update --acs-credential-id ID [--code PIN | --code-file FILE]
+        [--ends-at TIME | --ends-in DURATION] [--dry-run]
     seam-edge acs credentials get --acs-credential-id ID [--show-code]
     seam-edge auth check
 
@@ -22,6 +23,10 @@ UPDATE:
                              one trailing newline is removed
     --ends-at TIME           New end of validity, RFC 3339 such as 2030-01-31T18:00:00Z
                              or 2030-01-31T19:00:00+01:00; sent in UTC; must be in the future
+    --ends-in DURATION       Set ends_at to the clock's time plus DURATION: a whole number and
+                             d, h, m or s, such as 30d, 12h or 90m; refused (exit 75) while the
+                             clock reads before this build's release, as an unset clock does
+    --dry-run                Check everything and print the request, PIN masked; send nothing
 
 GET:
     --acs-credential-id ID   Credential to show

@@ -10,7 +10,10 @@ mod output;
 
 use std::process::ExitCode;
 
-use seam_edge::{Auth, Client, Error, Timestamp, UpdateCredentialParams, mask_code};
+use std::time::{Duration, SystemTime};
+
+use miniserde::json::{Object, Value};
+use seam_edge::{Auth, Client, Error, Timestamp, UpdateCredentialParams, ValidUpdate, mask_code};
 
 use args::{Args, CodeSource, Command, Verbosity};
 
@@ -19,6 +22,8 @@ use args::{Args, CodeSource, Command, Verbosity};
 pub enum CliError {
     /// A mistake on the command line.
     Usage(String),
+    /// A condition that may clear by itself, such as a clock not yet set by NTP.
+    Temporary(String),
     /// A configuration problem found by the CLI itself, such as an unreadable file.
     Config(String),
     /// An error of the library.
@@ -33,6 +38,7 @@ impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => exit::USAGE,
+            CliError::Temporary(_) => exit::TEMPORARY,
             CliError::Config(_) => exit::CONFIG,
             CliError::Seam(error) => exit::code_for(error),
         }
@@ -40,7 +46,9 @@ impl CliError {
 
     fn message(&self) -> String {
         match self {
-            CliError::Usage(message) | CliError::Config(message) => message.clone(),
+            CliError::Usage(message) | CliError::Temporary(message) | CliError::Config(message) => {
+                message.clone()
+            }
             CliError::Seam(error) => output::error_chain(error),
         }
     }
@@ -119,9 +127,18 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
         Some(CodeSource::File(path)) => Some(files::read_secret(path, "PIN code file")?),
         None => None,
     };
-    params.ends_at = args.ends_at.clone();
+    params.ends_at = match (&args.ends_at, args.ends_in) {
+        (Some(ends_at), _) => Some(ends_at.clone()),
+        (None, Some(duration)) => Some(ends_at_from_now(duration)?.to_string()),
+        (None, None) => None,
+    };
     // Check the input before the jitter wait, so a mistake fails at once.
-    params.validate()?;
+    let valid = params.validate()?;
+    if args.dry_run {
+        valid.check_future(SystemTime::now())?;
+        print_dry_run(args, client, &valid);
+        return Ok(());
+    }
     wait_jitter(args);
     let credential = client.acs().credentials().update(&params)?;
 
@@ -148,6 +165,48 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
         ));
     }
     Ok(())
+}
+
+/// Returns the clock's reading plus `duration`, for `--ends-in`. A clock below the floor
+/// compiled into this build is probably unset (no real-time clock, NTP not yet run), so the
+/// result would be decades early: that is a temporary failure.
+fn ends_at_from_now(duration: Duration) -> Result<Timestamp, CliError> {
+    let now = SystemTime::now();
+    let clock = Timestamp::from_system_time(now)
+        .map_or_else(|| "out of range".to_owned(), |clock| clock.to_string());
+    // NOTE: no test covers this branch, because the CLI reads the real clock and tests
+    // cannot move it below the floor. The library tests the floor with an injected clock.
+    if !seam_edge::clock_is_set(now) {
+        return Err(CliError::Temporary(format!(
+            "--ends-in needs a set clock, but the system clock reads {clock}, before this \
+             build's release; wait for NTP to set it, or give --ends-at"
+        )));
+    }
+    now.checked_add(duration)
+        .and_then(Timestamp::from_system_time)
+        .ok_or_else(|| CliError::Usage(format!("--ends-in goes past year 9999 from {clock}")))
+}
+
+/// Prints the request an update would send, PIN masked, for `--dry-run`.
+fn print_dry_run(args: &Args, client: &Client, update: &ValidUpdate) {
+    let url = format!("{}/acs/credentials/update", client.endpoint());
+    if args.json {
+        let body = miniserde::json::from_str(&update.to_masked_json()).unwrap_or(Value::Null);
+        let mut request = Object::new();
+        request.insert("method".to_owned(), Value::String("PATCH".to_owned()));
+        request.insert("url".to_owned(), Value::String(url));
+        request.insert("body".to_owned(), body);
+        let mut object = Object::new();
+        object.insert("dry_run".to_owned(), Value::Bool(true));
+        object.insert("ok".to_owned(), Value::Bool(true));
+        object.insert("request".to_owned(), Value::Object(request));
+        output::print_stdout(&format!("{}\n", miniserde::json::to_string(&object)));
+    } else if args.verbosity != Verbosity::Quiet {
+        output::print_stdout(&format!(
+            "dry run, nothing sent:\nPATCH {url}\n{}\n",
+            update.to_masked_json()
+        ));
+    }
 }
 
 /// Waits a random time up to `--jitter`, outside the deadline, so that a fleet whose cron
