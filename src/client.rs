@@ -508,12 +508,16 @@ impl Client {
             headers.push(("seam-workspace", workspace_id));
         }
         let body = body.unwrap_or_default();
-        let deadline = Instant::now() + inner.deadline;
+        let started = Instant::now();
+        // A deadline too far away to represent is no deadline.
+        let deadline = started.checked_add(inner.deadline);
         let attempts = inner.retries.saturating_add(1);
 
         let mut attempt = 1;
         loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = deadline.map_or(Duration::MAX, |deadline| {
+                deadline.saturating_duration_since(Instant::now())
+            });
             let request = Request {
                 method,
                 url: &url,
@@ -529,10 +533,18 @@ impl Client {
             let Some(reason) = retry::retry_reason(&outcome) else {
                 return outcome;
             };
-            if attempt >= attempts {
-                return outcome;
-            }
-            let Some(wait) = self.retry_wait(&outcome, attempt + 1, deadline) else {
+            let wait = if attempt < attempts {
+                self.retry_wait(&outcome, attempt + 1, deadline)
+            } else {
+                None
+            };
+            let Some(wait) = wait else {
+                if attempt > 1 {
+                    log::warn!(
+                        "giving up after {attempt} attempts in {} ms; the last failed ({reason})",
+                        started.elapsed().as_millis()
+                    );
+                }
                 return outcome;
             };
             log::info!(
@@ -550,7 +562,7 @@ impl Client {
         &self,
         outcome: &Result<Reply, Error>,
         next_attempt: u32,
-        deadline: Instant,
+        deadline: Option<Instant>,
     ) -> Option<Duration> {
         let retry_after = outcome
             .as_ref()
@@ -562,7 +574,12 @@ impl Client {
             log::info!("not retrying: the server asked to wait longer than 2 minutes");
             return None;
         };
-        if Instant::now() + wait >= deadline {
+        let ends_after_deadline = deadline.is_some_and(|deadline| {
+            Instant::now()
+                .checked_add(wait)
+                .is_none_or(|end| end >= deadline)
+        });
+        if ends_after_deadline {
             log::info!("not retrying: the wait would pass the deadline");
             return None;
         }

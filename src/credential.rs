@@ -450,10 +450,15 @@ impl Credentials<'_> {
     pub fn update_valid(&self, update: &ValidUpdate) -> Result<Option<AcsCredential>, Error> {
         update.check_future(self.client.now())?;
         log::debug!("update request body: {}", update.to_masked_json());
+        let secrets = [
+            self.client.auth().token(),
+            update.code().unwrap_or_default(),
+        ];
         let reply = self
             .client
-            .send("PATCH", "/acs/credentials/update", Some(update.to_json()))?;
-        response::optional_credential(&reply)
+            .send("PATCH", "/acs/credentials/update", Some(update.to_json()))
+            .map_err(|error| error.redact(&secrets))?;
+        response::optional_credential(&reply).map_err(|error| error.redact(&secrets))
     }
 
     /// Fetches a credential with `POST /acs/credentials/get`.
@@ -467,9 +472,13 @@ impl Credentials<'_> {
         let mut body = Object::new();
         let id = Value::String(acs_credential_id.to_owned());
         body.insert("acs_credential_id".to_owned(), id);
-        let reply =
-            self.client
-                .send("POST", "/acs/credentials/get", Some(json::to_string(&body)))?;
-        response::optional_credential(&reply)?.ok_or_else(|| response::unreadable(&reply))
+        let secrets = [self.client.auth().token()];
+        let reply = self
+            .client
+            .send("POST", "/acs/credentials/get", Some(json::to_string(&body)))
+            .map_err(|error| error.redact(&secrets))?;
+        let credential =
+            response::optional_credential(&reply).map_err(|error| error.redact(&secrets))?;
+        credential.ok_or_else(|| response::unreadable(&reply).redact(&secrets))
     }
 }

@@ -135,12 +135,27 @@ fn parse_proxy(url: &str, origin: &str) -> Result<ureq::Proxy, Error> {
     if host_part.is_empty() || host_part.starts_with(':') || host_part.starts_with('/') {
         return Err(invalid("no host"));
     }
+    // ureq's URI parser ends the authority at the first '/', '?' or '#', so a password with
+    // one of those unencoded would make it connect to a host named after the user.
+    if userinfo_has_reserved_characters(rest) {
+        return Err(invalid(
+            "the user name or password contains '/', '?' or '#'; percent-encode them \
+             as %2F, %3F and %23",
+        ));
+    }
     if let Some(port) = proxy_port(host_part)
         && !port.parse::<u16>().is_ok_and(|port| port > 0)
     {
         return Err(invalid("the port must be a number from 1 to 65535"));
     }
     ureq::Proxy::new(url).map_err(|_| invalid("not a URL"))
+}
+
+/// Returns whether the part before the last `@` of `user:password@host` contains a
+/// character that ends a URL's authority.
+fn userinfo_has_reserved_characters(rest: &str) -> bool {
+    rest.rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(['/', '?', '#']))
 }
 
 /// Returns the port text of `host[:port][/path]`, or `None` when there is none.

@@ -60,6 +60,39 @@ impl Error {
         }
     }
 
+    /// Replaces every occurrence of the secrets (the token, a PIN code) in text that the
+    /// server sent, so that a proxy, firewall or server that echoes the request cannot make
+    /// an error show them. Secrets shorter than three characters are left alone, since
+    /// masking them would garble the message without protecting anything.
+    pub(crate) fn redact(mut self, secrets: &[&str]) -> Error {
+        let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 3).collect();
+        let scrub = |text: &mut String| {
+            for secret in &secrets {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "***");
+                }
+            }
+        };
+        if let Error::Unauthorized(response)
+        | Error::Forbidden(response)
+        | Error::Api(response)
+        | Error::Http(response) = &mut self
+        {
+            scrub(&mut response.excerpt);
+            if let Some(location) = &mut response.location {
+                scrub(location);
+            }
+            if let Some(seam) = &mut response.seam {
+                scrub(&mut seam.message);
+                seam.errors.iter_mut().for_each(&scrub);
+                for parameter in &mut seam.validation_errors {
+                    parameter.messages.iter_mut().for_each(&scrub);
+                }
+            }
+        }
+        self
+    }
+
     pub(crate) fn config(message: impl Into<String>) -> Error {
         Error::Config(ConfigError {
             message: message.into(),

@@ -146,6 +146,19 @@ fn read_reply(
 /// Maps a ureq error to the place the request failed.
 fn transport_error(error: ureq::Error, request: &Request<'_>) -> Error {
     let target = request.target;
+    // Wrong proxy credentials need a person, not a retry, so they are configuration.
+    if let ureq::Error::ConnectProxyFailed(message) = &error
+        && message.contains("407")
+    {
+        let proxy = request.proxy.unwrap_or("in use");
+        return Error::config_with_source(
+            format!(
+                "the proxy {proxy} rejected its credentials (http 407); check the user name \
+                 and password in the proxy URL"
+            ),
+            error,
+        );
+    }
     match classify(&error, request.now) {
         (Some(kind), detail) => Error::Transport(Box::new(TransportError {
             kind,

@@ -34,8 +34,12 @@ impl Workspaces<'_> {
     /// [`Error::Unauthorized`] for credentials the server rejects, and the other errors of
     /// a request.
     pub fn get(&self) -> Result<Workspace, Error> {
-        let reply = self.client.send("GET", "/workspaces/get", None)?;
-        let value = response::success_json(&reply)?;
+        let secrets = [self.client.auth().token()];
+        let reply = self
+            .client
+            .send("GET", "/workspaces/get", None)
+            .map_err(|error| error.redact(&secrets))?;
+        let value = response::success_json(&reply).map_err(|error| error.redact(&secrets))?;
         value
             .as_ref()
             .and_then(Fields::new)
@@ -49,6 +53,6 @@ impl Workspaces<'_> {
                     is_sandbox: fields.bool("is_sandbox"),
                 })
             })
-            .ok_or_else(|| response::unreadable(&reply))
+            .ok_or_else(|| response::unreadable(&reply).redact(&secrets))
     }
 }

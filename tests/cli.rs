@@ -1435,6 +1435,19 @@ fn jitter_waits_before_first_attempt() {
 }
 
 #[test]
+fn past_ends_at_fails_before_jitter() {
+    let fake = start_fake();
+    let started = Instant::now();
+    let out = seam_edge_with_key(&fake)
+        .args(["acs", "credentials", "update", "--acs-credential-id", FRONT])
+        .args(["--ends-at", "2020-01-01T00:00:00Z", "--jitter", "600"])
+        .run();
+
+    assert_eq!(out.code, Some(INVALID_INPUT), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
 fn invalid_input_fails_before_jitter() {
     let fake = start_fake();
     let started = Instant::now();

@@ -2435,3 +2435,78 @@ fn err_zero_durations_rejected() {
         assert_eq!(config_message(&build_err(builder)), expected);
     }
 }
+
+// Findings of a second review.
+
+#[test]
+fn err_proxy_407_is_config_and_not_retried() {
+    let fake = FakeSeam::start().unwrap();
+    let (addr, connections) = counting_server(|mut stream| {
+        let _ = read_head(&mut stream);
+        let _ = stream
+            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 0\r\n\r\n");
+    });
+    let proxy = format!("http://gateway:{PROXY_PASSWORD}@{addr}");
+    let client = builder(&fake)
+        .proxy(Some(&proxy))
+        .retries(2)
+        .retry_backoff(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let error = update_err(&client, &code_update(FRONT, PIN));
+    let message = config_message(&error);
+
+    assert!(
+        message.contains("rejected its credentials (http 407)"),
+        "{message}"
+    );
+    assert!(!message.contains(PROXY_PASSWORD), "{message}");
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn err_proxy_password_with_reserved_characters() {
+    let fake = FakeSeam::start().unwrap();
+    for password in ["pw/x", "pw?x", "pw#x"] {
+        let proxy = format!("http://gateway:{password}@127.0.0.1:3128");
+        let message = config_message(&build_err(builder(&fake).proxy(Some(&proxy))));
+
+        assert!(
+            message.contains("percent-encode them"),
+            "{password}: {message}"
+        );
+        assert!(!message.contains(password), "{password}: {message}");
+    }
+}
+
+#[test]
+fn err_server_echo_of_secrets_is_redacted() {
+    let fake = FakeSeam::start().unwrap();
+    let echo = format!(
+        "denied: authorization: Bearer {} code {PIN}",
+        fake.api_key()
+    );
+    fake.reply_next(CannedReply::with_body(502, "text/plain", echo));
+    let envelope = format!(
+        "{{\"error\":{{\"type\":\"invalid_input\",\"message\":\"bad body {{\\\"code\\\":\\\"{PIN}\\\"}}\"}},\"ok\":false}}"
+    );
+    fake.reply_next(CannedReply::json(400, &envelope));
+    let client = client(&fake);
+
+    let http = update_err(&client, &code_update(FRONT, PIN));
+    let api = update_err(&client, &code_update(FRONT, PIN));
+
+    for error in [&http, &api] {
+        let text = format!("{error} {error:?}");
+        assert!(!text.contains(fake.api_key()), "{text}");
+        assert!(!text.contains(PIN), "{text}");
+        assert!(text.contains("***"), "{text}");
+    }
+}
+
+#[test]
+fn huge_deadline_does_not_overflow() {
+    let fake = FakeSeam::start().unwrap();
+    let client = builder(&fake).deadline(Duration::MAX).build().unwrap();
+    update_ok(&client, &code_update(FRONT, PIN));
+}

@@ -192,12 +192,16 @@ fn reset_every_attempt_exit_75() {
 #[test]
 fn no_answer_ends_at_deadline() {
     let fake = FakeSeam::start().unwrap();
-    fake.inject(Fault::NoAnswer, 10);
-    let run = update(&fake, &["--timeout", "1", "--deadline", "3"]);
+    fake.inject(Fault::NoAnswer, 30);
+    // Without the deadline, 21 attempts of 1 s each would take over 20 s.
+    let run = update(
+        &fake,
+        &["--retries", "20", "--timeout", "1", "--deadline", "3"],
+    );
 
     assert_eq!(run.code, Some(75), "{run}");
     assert!(run.stderr.contains("timed out"), "{run}");
-    assert!(run.elapsed < Duration::from_secs(6), "{run}");
+    assert!(run.elapsed < Duration::from_millis(4500), "{run}");
     assert!(
         fake.requests().len() >= 2,
         "the silent attempt was not retried"
@@ -207,12 +211,19 @@ fn no_answer_ends_at_deadline() {
 #[test]
 fn dripped_body_ends_at_deadline() {
     let fake = FakeSeam::start().unwrap();
-    fake.inject(Fault::Drip(Duration::from_millis(300)), 10);
-    let run = update(&fake, &["--deadline", "2"]);
+    fake.inject(Fault::Drip(Duration::from_millis(300)), 30);
+    let run = update(
+        &fake,
+        &["--retries", "20", "--timeout", "1", "--deadline", "3.5"],
+    );
 
     assert_eq!(run.code, Some(75), "{run}");
     assert!(run.stderr.contains("timed out"), "{run}");
     assert!(run.elapsed < Duration::from_secs(5), "{run}");
+    assert!(
+        fake.requests().len() >= 2,
+        "the dripped attempt was not retried"
+    );
     // The drip serves the route, so the update was applied although the reply never ended.
     assert_eq!(stored_code(&fake).as_deref(), Some(PIN));
 }

@@ -204,7 +204,8 @@ const MAX_SECONDS: u64 = 86_400;
 fn seconds(text: &str, flag: &str) -> Result<Duration, UsageError> {
     let invalid = || {
         UsageError(format!(
-            "invalid {flag} {text:?}: expected seconds above 0 and at most {MAX_SECONDS},              such as 30 or 2.5"
+            "invalid {flag} {text:?}: expected seconds above 0 and at most {MAX_SECONDS}, \
+             such as 30 or 2.5"
         ))
     };
     let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
@@ -273,7 +274,11 @@ fn jitter(text: &str, flag: &str) -> Result<Duration, UsageError> {
     if text == "0" {
         return Ok(Duration::ZERO);
     }
-    seconds(text, flag)
+    seconds(text, flag).map_err(|_| {
+        UsageError(format!(
+            "invalid {flag} {text:?}: expected seconds from 0 to {MAX_SECONDS}, such as 30"
+        ))
+    })
 }
 
 fn command(words: &[String]) -> Result<Command, UsageError> {

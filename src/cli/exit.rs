@@ -18,7 +18,8 @@ pub const TEMPORARY: u8 = 75;
 /// The credentials were rejected: 401, 403, or a Seam error type about authentication.
 pub const BAD_CREDENTIALS: u8 = 77;
 /// The configuration is unusable: no token, conflicting variables, a bad token prefix, an
-/// unreadable CA, token or PIN file, a malformed endpoint or proxy.
+/// unreadable CA, token or PIN file, a malformed endpoint or proxy, proxy credentials
+/// rejected.
 pub const CONFIG: u8 = 78;
 
 /// Returns the exit code for an error.

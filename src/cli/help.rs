@@ -46,7 +46,8 @@ CONNECTION:
                              Time allowed for TCP connect and TLS handshake [default: 10]
     --retries N              Retries after a temporary failure (connect, closed connection,
                              timeout, 408, 429, 500, 502, 503, 504), with random exponential
-                             backoff and the server's Retry-After honoured; 0 to 20 [default: 2]
+                             backoff and the server's Retry-After honoured; TLS failures are
+                             not retried; 0 to 20 [default: 2]
     --deadline SECONDS       Time allowed for the whole call, every attempt and wait included
                              [default: 60]
     --jitter SECONDS         Wait a random time up to SECONDS before the first attempt, outside
@@ -85,7 +86,7 @@ EXIT CODES:
          whose body is not JSON (a captive portal)
     77   bad credentials: 401, 403, or a Seam error type about authentication
     78   configuration: no token, conflicting variables, bad token prefix, unreadable CA,
-         key, token or PIN file, malformed endpoint or proxy
+         key, token or PIN file, malformed endpoint or proxy, proxy credentials rejected
     SIGTERM or SIGINT end the run at once; the shell reports 143 or 130 (128 plus the
     signal). seam-edge writes no files, so nothing is left half-written.
 ";

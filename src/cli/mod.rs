@@ -134,8 +134,8 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
     };
     // Check the input before the jitter wait, so a mistake fails at once.
     let valid = params.validate()?;
+    valid.check_future(SystemTime::now())?;
     if args.dry_run {
-        valid.check_future(SystemTime::now())?;
         print_dry_run(args, client, &valid);
         return Ok(());
     }
