@@ -246,10 +246,10 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when a timeout or the deadline is zero, no credentials are set, a
-    /// token has the wrong prefix, the endpoint or proxy is malformed, plain http is used
-    /// for a host that is not loopback, or the CA file cannot be read or contains no
-    /// certificate.
+    /// [`Error::Config`] when a timeout or the deadline is zero, or no credentials are set,
+    /// or a token has the wrong prefix. Also when the endpoint or proxy is malformed, plain
+    /// http is used for a host that is not loopback, or the CA file cannot be read or
+    /// contains no certificate.
     pub fn build(self) -> Result<Client, Error> {
         let endpoint = Endpoint::parse(self.endpoint_or_default(), self.allow_insecure_http)?;
         // A zero duration would make ureq time out at once or, for some settings, never.

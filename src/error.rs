@@ -22,7 +22,7 @@ pub enum Error {
     Forbidden(Box<ResponseError>),
     /// The server returned Seam's JSON error envelope (any status but 401 and 403).
     Api(Box<ResponseError>),
-    /// The server answered with an HTTP error that is not a Seam error, an unexpected
+    /// The server returned an HTTP error that is not a Seam error, an unexpected
     /// redirect, or a success whose body is not JSON (a captive portal or proxy page).
     Http(Box<ResponseError>),
     /// No complete response arrived: DNS, connect, TLS, timeout or a closed connection.

@@ -1,8 +1,8 @@
 //! When to try a request again and how long to wait: exponential backoff with full jitter,
 //! `Retry-After` honoured, and everything bounded by the deadline.
 //!
-//! An update sets absolute values, so sending it twice leaves the same state as once; that
-//! is why even `PATCH` is retried, unlike in Seam's official clients.
+//! An update sets absolute values, so sending it twice leaves the same state as once. That
+//! is why even `PATCH` is retried here, although Seam's official clients do not retry it.
 
 use std::time::{Duration, SystemTime};
 
@@ -10,9 +10,9 @@ use crate::error::{Error, TransportErrorKind};
 use crate::response::Reply;
 use crate::timestamp::Timestamp;
 
-/// Longest wait between two attempts that backoff alone produces.
+/// Maximum wait between two attempts that backoff alone produces.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
-/// Longest `Retry-After` honoured; a longer one ends the retries.
+/// Maximum `Retry-After` honoured; a longer one ends the retries.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// Statuses that mean "try again later" and are retried.
@@ -37,7 +37,7 @@ pub(crate) fn retry_reason(outcome: &Result<Reply, Error>) -> Option<String> {
 
 /// Returns the wait before attempt `next_attempt` (2 for the first retry): a random time
 /// up to `base * 2^(next_attempt - 2)`, capped at [`MAX_BACKOFF`], but at least what the
-/// server asked for in `Retry-After`. Returns `None` when `Retry-After` asks for more than
+/// server requested in `Retry-After`. Returns `None` when `Retry-After` requests more than
 /// [`MAX_RETRY_AFTER`].
 pub(crate) fn delay(
     next_attempt: u32,
@@ -81,7 +81,7 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 
 /// Parses the preferred HTTP date format, IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
 ///
-/// NOTE: the two obsolete formats that RFC 9110 asks recipients to accept (RFC 850 and
+/// NOTE: the two obsolete formats that RFC 9110 requires recipients to accept (RFC 850 and
 /// asctime dates) are not read; such a `Retry-After` falls back to plain backoff.
 fn parse_http_date(value: &str) -> Option<Timestamp> {
     const MONTHS: [&str; 12] = [
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn retry_after_http_date() {
-        // 2030-03-17T17:46:40Z is NOW; the header asks for 30 seconds later.
+        // 2030-03-17T17:46:40Z is NOW; the header requests a wait until 30 seconds later.
         let wait = parse_retry_after("Sun, 17 Mar 2030 17:47:10 GMT", now());
         assert_eq!(wait, Some(Duration::from_secs(30)));
     }

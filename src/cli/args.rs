@@ -196,7 +196,7 @@ fn text(value: OsString, what: &str) -> Result<String, UsageError> {
         .map_err(|raw| UsageError(format!("{what}: {raw:?} is not valid UTF-8")))
 }
 
-/// Longest duration a flag accepts, one day.
+/// Maximum duration a flag accepts, one day.
 const MAX_SECONDS: u64 = 86_400;
 
 /// Parses a positive number of seconds written as digits with an optional fraction of up
@@ -222,7 +222,7 @@ fn seconds(text: &str, flag: &str) -> Result<Duration, UsageError> {
     Ok(duration)
 }
 
-/// Longest `--ends-in` accepted, about ten years.
+/// Maximum `--ends-in` accepted, about ten years.
 const MAX_ENDS_IN_DAYS: u64 = 3660;
 
 /// Parses a whole number followed by a unit: `d` days, `h` hours, `m` minutes or `s`
