@@ -81,8 +81,8 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 
 /// Parses the preferred HTTP date format, IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
 ///
-/// NOTE: the two obsolete formats that RFC 9110 requires recipients to accept (RFC 850 and
-/// asctime dates) are not read; such a `Retry-After` falls back to plain backoff.
+/// NOTE: RFC 9110 requires recipients to accept two obsolete formats too, RFC 850 and
+/// asctime dates. They are not read here, so such a `Retry-After` falls back to backoff.
 fn parse_http_date(value: &str) -> Option<Timestamp> {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -162,8 +162,8 @@ mod tests {
     #[test]
     fn delay_honours_retry_after_up_to_cap() {
         let base = Duration::from_millis(100);
-        let asked = Duration::from_secs(3);
-        assert_eq!(delay(2, base, Some(asked)), Some(asked));
+        let requested = Duration::from_secs(3);
+        assert_eq!(delay(2, base, Some(requested)), Some(requested));
         assert_eq!(
             delay(2, base, Some(MAX_RETRY_AFTER + Duration::from_secs(1))),
             None

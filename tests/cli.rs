@@ -113,7 +113,7 @@ struct Cmd {
 
 impl Cmd {
     /// Starts a command line with `--endpoint endpoint`, which must be a loopback URL or a
-    /// host that never resolves, and `--retries 0`, so each test sees one attempt unless it
+    /// host that never resolves, and `--retries 0`, so each test makes one attempt unless it
     /// passes `--retries` again (the last value wins).
     fn new(endpoint: &str) -> Cmd {
         Cmd::without_endpoint()

@@ -307,7 +307,7 @@ pub struct CannedReply {
 }
 
 impl CannedReply {
-    /// A reply with this status, no header fields and an empty body.
+    /// Creates a reply with this status, no header fields and an empty body.
     pub fn new(status: u16) -> CannedReply {
         CannedReply {
             status,
@@ -316,14 +316,14 @@ impl CannedReply {
         }
     }
 
-    /// A reply with a body of the given content type.
+    /// Creates a reply with a body of the given content type.
     pub fn with_body(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> CannedReply {
         CannedReply::new(status)
             .header("content-type", content_type)
             .body(body)
     }
 
-    /// A reply with a JSON body, `content-type: application/json; charset=utf-8`.
+    /// Creates a reply with a JSON body, `content-type: application/json; charset=utf-8`.
     pub fn json(status: u16, body: &str) -> CannedReply {
         CannedReply::with_body(status, "application/json; charset=utf-8", body)
     }
