@@ -603,9 +603,16 @@ fn auth_check_workspace_outage() {
     assert_eq!(number_at(&output, &["error", "exit_code"]), "75");
     assert_eq!(string_at(&output, &["error", "class"]), "temporary");
     assert!(field(&output, &["error", "type"]).is_none());
+    // The default two retries meet the outage too, so a warning line comes first.
     assert!(
         run.stderr
-            .starts_with("seam-edge: unexpected http response (http 503, request id request"),
+            .starts_with("seam-edge: warning: giving up after 3 attempts in "),
+        "stderr: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("\nseam-edge: unexpected http response (http 503, request id request"),
         "stderr: {}",
         run.stderr
     );
