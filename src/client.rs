@@ -485,14 +485,26 @@ impl Client {
         (self.inner.clock)()
     }
 
-    /// Sends one request with the authentication and SDK headers, retrying temporary
-    /// failures within the deadline. The body is the same bytes on every attempt.
-    pub(crate) fn send(
+    /// Sends one request with [`send`](Self::send) and turns the reply into a value with
+    /// `decode`. Any error has the token and `pin` masked in the text the server sent, so a
+    /// server or proxy that echoes the request cannot make an error show them.
+    pub(crate) fn call<T>(
         &self,
         method: &str,
         route: &str,
         body: Option<String>,
-    ) -> Result<Reply, Error> {
+        pin: Option<&str>,
+        decode: impl FnOnce(&Reply) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let secrets = [self.inner.auth.token(), pin.unwrap_or_default()];
+        self.send(method, route, body)
+            .and_then(|reply| decode(&reply))
+            .map_err(|error| error.redact(&secrets))
+    }
+
+    /// Sends one request with the authentication and SDK headers, retrying temporary
+    /// failures within the deadline. The body is the same bytes on every attempt.
+    fn send(&self, method: &str, route: &str, body: Option<String>) -> Result<Reply, Error> {
         let inner = &*self.inner;
         let url = format!("{}{route}", inner.endpoint.base);
         let authorization = format!("Bearer {}", inner.auth.token());

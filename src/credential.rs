@@ -433,8 +433,8 @@ impl Credentials<'_> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] before anything is sent when a field fails its check or
-    /// `ends_at` is not after the client's clock; otherwise the errors of the request, see
+    /// [`Error::InvalidInput`] before anything is sent, when a field fails its check or
+    /// `ends_at` is not after the client's clock. Otherwise the errors of the request, see
     /// [`Error`].
     pub fn update(&self, params: &UpdateCredentialParams) -> Result<Option<AcsCredential>, Error> {
         let update = params.validate()?;
@@ -450,15 +450,13 @@ impl Credentials<'_> {
     pub fn update_valid(&self, update: &ValidUpdate) -> Result<Option<AcsCredential>, Error> {
         update.check_future(self.client.now())?;
         log::debug!("update request body: {}", update.to_masked_json());
-        let secrets = [
-            self.client.auth().token(),
-            update.code().unwrap_or_default(),
-        ];
-        let reply = self
-            .client
-            .send("PATCH", "/acs/credentials/update", Some(update.to_json()))
-            .map_err(|error| error.redact(&secrets))?;
-        response::optional_credential(&reply).map_err(|error| error.redact(&secrets))
+        self.client.call(
+            "PATCH",
+            "/acs/credentials/update",
+            Some(update.to_json()),
+            update.code(),
+            response::optional_credential,
+        )
     }
 
     /// Fetches a credential with `POST /acs/credentials/get`.
@@ -472,13 +470,10 @@ impl Credentials<'_> {
         let mut body = Object::new();
         let id = Value::String(acs_credential_id.to_owned());
         body.insert("acs_credential_id".to_owned(), id);
-        let secrets = [self.client.auth().token()];
-        let reply = self
-            .client
-            .send("POST", "/acs/credentials/get", Some(json::to_string(&body)))
-            .map_err(|error| error.redact(&secrets))?;
-        let credential =
-            response::optional_credential(&reply).map_err(|error| error.redact(&secrets))?;
-        credential.ok_or_else(|| response::unreadable(&reply).redact(&secrets))
+        let body = Some(json::to_string(&body));
+        self.client
+            .call("POST", "/acs/credentials/get", body, None, |reply| {
+                response::optional_credential(reply)?.ok_or_else(|| response::unreadable(reply))
+            })
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::response::{self, Fields};
+use crate::response::{self, Fields, Reply};
 
 /// A Seam workspace, as `GET /workspaces/get` returns it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,25 +34,26 @@ impl Workspaces<'_> {
     /// [`Error::Unauthorized`] for credentials the server rejects, and the other errors of
     /// a request.
     pub fn get(&self) -> Result<Workspace, Error> {
-        let secrets = [self.client.auth().token()];
-        let reply = self
-            .client
-            .send("GET", "/workspaces/get", None)
-            .map_err(|error| error.redact(&secrets))?;
-        let value = response::success_json(&reply).map_err(|error| error.redact(&secrets))?;
-        value
-            .as_ref()
-            .and_then(Fields::new)
-            .and_then(|fields| fields.get("workspace"))
-            .and_then(Fields::new)
-            .and_then(|fields| {
-                Some(Workspace {
-                    workspace_id: fields.string("workspace_id")?,
-                    name: fields.string("name"),
-                    company_name: fields.string("company_name"),
-                    is_sandbox: fields.bool("is_sandbox"),
-                })
-            })
-            .ok_or_else(|| response::unreadable(&reply).redact(&secrets))
+        self.client
+            .call("GET", "/workspaces/get", None, None, read_workspace)
     }
+}
+
+/// Reads the `workspace` of a `/workspaces/get` reply.
+fn read_workspace(reply: &Reply) -> Result<Workspace, Error> {
+    let value = response::success_json(reply)?;
+    value
+        .as_ref()
+        .and_then(Fields::new)
+        .and_then(|fields| fields.get("workspace"))
+        .and_then(Fields::new)
+        .and_then(|fields| {
+            Some(Workspace {
+                workspace_id: fields.string("workspace_id")?,
+                name: fields.string("name"),
+                company_name: fields.string("company_name"),
+                is_sandbox: fields.bool("is_sandbox"),
+            })
+        })
+        .ok_or_else(|| response::unreadable(reply))
 }
