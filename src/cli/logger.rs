@@ -10,8 +10,8 @@ struct StderrLogger {
 
 impl Log for StderrLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        // rustls explains handshake failures in its own debug lines; the error already
-        // says what failed, so its lines would only repeat it.
+        // rustls explains handshake failures in its own debug lines. The error already
+        // names what failed, so those lines would only repeat it.
         let noisy = metadata.target().starts_with("rustls") && metadata.level() > Level::Warn;
         metadata.level() <= self.level && !noisy
     }
@@ -35,7 +35,7 @@ impl Log for StderrLogger {
     fn flush(&self) {}
 }
 
-/// Installs the logger at the level `verbosity` asks for. Debug lines of this crate and of
+/// Installs the logger at the level that `verbosity` requests. Debug lines of this crate and of
 /// ureq never hold a token or a PIN: ureq redacts every header outside a short allow-list,
 /// and this crate logs request bodies with the PIN masked.
 pub fn install(verbosity: Verbosity) {

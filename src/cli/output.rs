@@ -23,7 +23,7 @@ pub fn print_stdout(text: &str) {
 }
 
 /// Writes `text` to stderr, ignoring a failure: there is nowhere left to report it, and the
-/// exit code still tells the outcome.
+/// exit code still reports the outcome.
 pub fn print_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

@@ -23,9 +23,9 @@ pub const MAX_HOLD: Duration = Duration::from_secs(120);
 /// A failure sent in place of a route's reply, queued with
 /// [`FakeSeam::inject`](super::FakeSeam::inject).
 ///
-/// Every fault records the request in the log before it acts. Unless a variant says
-/// otherwise, the route does not run, so an update is not applied, and the connection stays
-/// open for the next request. Replies get `seam-request-id` and `content-length` like any
+/// Every fault records the request in the log before it acts. Unless a variant's
+/// documentation states otherwise, the route does not run, so an update is not applied, and
+/// the connection stays open for the next request. Replies get `seam-request-id` and `content-length` like any
 /// other.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -194,7 +194,7 @@ impl FakeSeam {
         self.store.clear_requests();
     }
 
-    /// Queues `reply` for a coming request: each queued reply answers one request, in
+    /// Queues `reply` for a coming request: each queued reply is sent to one request, in
     /// order, instead of the route; the route serves again once the queue is empty.
     ///
     /// It is the same as `inject(Fault::Reply(reply), 1)`, so replies and faults share one
