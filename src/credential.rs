@@ -449,7 +449,7 @@ impl Credentials<'_> {
     /// As [`Credentials::update`].
     pub fn update_valid(&self, update: &ValidUpdate) -> Result<Option<AcsCredential>, Error> {
         update.check_future(self.client.now())?;
-        log::debug!("update request body: {}", update.to_masked_json());
+        log::info!("update request body: {}", update.to_masked_json());
         self.client.call(
             "PATCH",
             "/acs/credentials/update",

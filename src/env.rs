@@ -107,11 +107,11 @@ impl ProxySetting {
         if let Some(list) = no_proxy
             && bypasses_proxy(list, host)
         {
-            log::debug!("{host} is on the no-proxy list; connecting directly");
+            log::info!("{host} is on the no-proxy list; connecting directly");
             return Ok(None);
         }
         let shown = redact_userinfo(url);
-        log::debug!("using proxy {shown} from {origin}");
+        log::info!("using proxy {shown} from {origin}");
         Ok(Some((proxy, shown)))
     }
 }

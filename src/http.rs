@@ -90,12 +90,12 @@ pub(crate) fn send(agent: &ureq::Agent, request: &Request<'_>) -> Result<Reply, 
         .build();
 
     let started = std::time::Instant::now();
-    log::debug!("{} {}", request.method, request.url);
+    log::info!("{} {}", request.method, request.url);
     let mut response = agent
         .run(http_request)
         .map_err(|error| transport_error(error, request))?;
     let reply = read_reply(&mut response, request)?;
-    log::debug!(
+    log::info!(
         "http {} in {} ms, request id {}",
         reply.status,
         started.elapsed().as_millis(),

@@ -56,25 +56,26 @@
 //!
 //! # Logging
 //!
-//! The crate logs through the `log` facade and installs no logger: `debug` for each request
+//! The crate logs through the `log` facade and installs no logger: `info` for each request
 //! and response (status, time, `seam-request-id`) and the request body with the PIN masked,
 //! `warn` for an unset clock, a deprecated variable or an unreadable success body. It sets no
 //! process-wide state and installs no process-wide crypto provider.
 //!
 //! NOTE: at `trace`, ureq's protocol layer (ureq-proto 0.7, log target `ureq_proto::util`)
 //! dumps the raw HTTP bytes, including the `authorization` header and response bodies with
-//! PIN codes. The default feature `no-trace-log` compiles `trace` out of release builds; a
-//! debug build, or a build without that feature, whose logger enables `trace` should leave
-//! that target out.
+//! PIN codes. The default feature `lean-log` compiles `debug` and `trace` out of release
+//! builds; a debug build, or a build without that feature, whose logger enables `trace`
+//! should leave that target out.
 //!
 //! # Features
 //!
 //! - `serde`: derives `Serialize` and `Deserialize` on the request and response types.
 //! - `time`: `TryFrom<time::OffsetDateTime>` for [`Timestamp`].
 //! - `fake-server`: [`fake::FakeSeam`], a loopback HTTPS fake of the endpoint for tests.
-//! - `no-trace-log` (default): compiles `trace` logging out of release builds, which saves
-//!   about 25 KB and keeps ureq's raw HTTP dumps out of logs. It sets a feature of `log`,
-//!   which applies to every crate in the build; turn default features off to keep `trace`.
+//! - `lean-log` (default): compiles `debug` and `trace` logging out of release builds, which
+//!   saves about 54 KB on armv7 and keeps ureq's raw HTTP dumps out of logs. It sets a
+//!   feature of `log`, which applies to every crate in the build; turn default features off
+//!   to keep `debug` and `trace`.
 //!
 //! # Minimum supported Rust version
 //!

@@ -342,7 +342,7 @@ fn update_verbose_masks_pin_and_key() {
     assert_eq!(stored_code(&fake, FRONT).as_deref(), Some(PIN));
     let summary = format!("updated credential {FRONT}: code ******\n");
     assert_eq!(out.stdout, summary, "{out}");
-    assert!(out.stderr.contains("seam-edge: debug: "), "{out}");
+    assert!(out.stderr.contains("seam-edge: info: "), "{out}");
     for secret in [PIN, fake.api_key()] {
         assert!(!out.stdout.contains(secret), "{secret} on stdout\n{out}");
         assert!(!out.stderr.contains(secret), "{secret} on stderr\n{out}");

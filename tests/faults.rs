@@ -381,7 +381,10 @@ fn verbose_runs_never_show_token_or_pin() {
         ("unauthorized", &unauthorized),
         ("reset", &reset),
     ] {
-        assert!(run.stderr.contains("debug:"), "{case}: no debug log\n{run}");
+        assert!(
+            run.stderr.contains("info:"),
+            "{case}: no request log\n{run}"
+        );
     }
     for (case, run) in [
         ("retried", &retried),

@@ -41,7 +41,7 @@ pub enum Verbosity {
     Quiet,
     /// Warnings and errors.
     Normal,
-    /// `-v`: a summary on success and the debug log on stderr.
+    /// `-v`: a summary on success and the request log on stderr.
     Verbose,
 }
 

@@ -59,7 +59,7 @@ CONNECTION:
 OUTPUT:
     --json                   Print {\"ok\": true, ...} or {\"ok\": false, \"error\": ...} on stdout
     -q, --quiet              Print errors only
-    -v, --verbose            Print a summary on stdout and the debug log on stderr,
+    -v, --verbose            Print a summary on stdout and the request log on stderr,
                              token and PIN redacted
     -h, --help               Print this help
     -V, --version            Print version, target, features and TLS roots
@@ -97,7 +97,7 @@ pub fn version() -> String {
         ("serde", cfg!(feature = "serde")),
         ("time", cfg!(feature = "time")),
         ("fake-server", cfg!(feature = "fake-server")),
-        ("no-trace-log", cfg!(feature = "no-trace-log")),
+        ("lean-log", cfg!(feature = "lean-log")),
     ]
     .iter()
     .filter(|(_, on)| *on)

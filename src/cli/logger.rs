@@ -35,14 +35,14 @@ impl Log for StderrLogger {
     fn flush(&self) {}
 }
 
-/// Installs the logger at the level that `verbosity` requests. Debug lines of this crate and of
+/// Installs the logger at the level that `verbosity` requests. Log lines of this crate and of
 /// ureq never hold a token or a PIN: ureq redacts every header outside a short allow-list,
 /// and this crate logs request bodies with the PIN masked.
 pub fn install(verbosity: Verbosity) {
     let level = match verbosity {
         Verbosity::Quiet => LevelFilter::Error,
         Verbosity::Normal => LevelFilter::Warn,
-        Verbosity::Verbose => LevelFilter::Debug,
+        Verbosity::Verbose => LevelFilter::Info,
     };
     // Leaked once per process: the logger must live as long as the program.
     let logger: &'static StderrLogger = Box::leak(Box::new(StderrLogger { level }));

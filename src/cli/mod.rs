@@ -216,7 +216,7 @@ fn wait_jitter(args: &Args) {
         return;
     };
     let wait = seam_edge::random_duration_up_to(bound);
-    log::debug!(
+    log::info!(
         "waiting {} ms of jitter before the first attempt",
         wait.as_millis()
     );
