@@ -11,6 +11,10 @@ pub const INVALID_INPUT: u8 = 65;
 /// The API rejected the request for another reason: 404, 405, 409, another 4xx, 501 or an
 /// unexpected redirect.
 pub const REJECTED: u8 = 69;
+/// The outbox could not store an update that failed for a temporary reason: the queue is
+/// full, the disk is full, or its folder cannot be written. The update was neither sent nor
+/// queued.
+pub const STORAGE: u8 = 74;
 /// A temporary failure worth retrying later: DNS, connect, TLS handshake (a wrong clock
 /// included), timeouts, a connection closed early, 408, 429, 500, 502, 503, 504, or a
 /// success whose body is not JSON (a captive portal or proxy page).
@@ -45,6 +49,39 @@ pub fn class_name(code: u8) -> &'static str {
         TEMPORARY => "temporary",
         BAD_CREDENTIALS => "bad_credentials",
         CONFIG => "config",
+        STORAGE => "storage",
         _ => "other",
     }
+}
+
+/// Exit codes from the most serious to the least, for a run with several outcomes such as
+/// a batch: whatever stops every later update (configuration, credentials, a usage
+/// mistake) comes first, then an update that was lost (storage), then one that needs a
+/// person to fix its data (invalid, rejected), then one that will succeed on a later run
+/// (temporary).
+#[allow(dead_code, reason = "the batch command ranks its line outcomes with it")]
+const SEVERITY: [u8; 7] = [
+    CONFIG,
+    BAD_CREDENTIALS,
+    USAGE,
+    STORAGE,
+    INVALID_INPUT,
+    REJECTED,
+    TEMPORARY,
+];
+
+/// Returns the more serious of two exit codes, by the order of `SEVERITY`; `OK` is the
+/// least serious, and a code outside the list ranks just above it.
+#[allow(dead_code, reason = "the batch command ranks its line outcomes with it")]
+pub fn most_serious(a: u8, b: u8) -> u8 {
+    let rank = |code: u8| {
+        if code == OK {
+            return SEVERITY.len() + 1;
+        }
+        SEVERITY
+            .iter()
+            .position(|known| *known == code)
+            .unwrap_or(SEVERITY.len())
+    };
+    if rank(b) < rank(a) { b } else { a }
 }
