@@ -126,6 +126,11 @@ impl Cmd {
     fn without_endpoint() -> Cmd {
         let mut command = common::seam_edge_command();
         command.env_clear();
+        Cmd::from_command(command)
+    }
+
+    /// Wraps a command that is already set up, such as the binary under another program.
+    fn from_command(command: Command) -> Cmd {
         Cmd {
             command,
             stdin: None,
@@ -1819,6 +1824,61 @@ fn ends_in_sets_ends_at_from_clock() {
     let slack = Duration::from_secs(1);
     assert!(stored + slack >= before + thirty_days, "{stored:?}");
     assert!(stored <= after + thirty_days, "{stored:?}");
+}
+
+/// Runs the built binary under libfaketime with the clock set to 2020-01-01, or returns
+/// `None` where that cannot work: without the `faketime` program, or under an emulator,
+/// whose guest reads the clock through system calls that libfaketime does not see.
+fn run_with_clock_in_2020(api_key: &str, args: &[&str]) -> Option<Output> {
+    let faketime = ["/usr/bin/faketime", "/usr/local/bin/faketime"]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).is_file());
+    if option_env!("SEAM_EDGE_TARGET").is_some() || faketime.is_none() {
+        eprintln!("skipped: needs faketime (apt-get install faketime) and a native build");
+        return None;
+    }
+    let mut command = Command::new(faketime?);
+    command
+        .env_clear()
+        .env("TZ", "UTC")
+        .env("SEAM_API_KEY", api_key)
+        .arg("2020-01-01 00:00:00")
+        .arg(env!("CARGO_BIN_EXE_seam-edge"))
+        .args(args);
+    Some(Cmd::from_command(command).run())
+}
+
+#[test]
+fn ends_in_with_unset_clock_exit_75() {
+    let fake = start_fake();
+    let endpoint = fake.endpoint();
+    let args = [
+        "acs",
+        "credentials",
+        "update",
+        "--acs-credential-id",
+        FRONT,
+        "--ends-in",
+        "30d",
+        "--endpoint",
+        &endpoint,
+    ];
+    let Some(out) = run_with_clock_in_2020(fake.api_key(), &args) else {
+        return;
+    };
+
+    assert_eq!(out.code, Some(TEMPORARY), "{out}");
+    assert!(
+        out.stderr
+            .contains("--ends-in needs a set clock, but the system clock reads 2020-01-01T00:00:"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("wait for NTP to set it, or give --ends-at"),
+        "{out}"
+    );
+    assert!(fake.requests().is_empty(), "a request was sent");
 }
 
 #[test]

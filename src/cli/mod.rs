@@ -174,8 +174,6 @@ fn ends_at_from_now(duration: Duration) -> Result<Timestamp, CliError> {
     let now = SystemTime::now();
     let clock = Timestamp::from_system_time(now)
         .map_or_else(|| "out of range".to_owned(), |clock| clock.to_string());
-    // NOTE: no test covers this branch, because the CLI reads the real clock and tests
-    // cannot move it below the floor. The library tests the floor with an injected clock.
     if !seam_edge::clock_is_set(now) {
         return Err(CliError::Temporary(format!(
             "--ends-in needs a set clock, but the system clock reads {clock}, before this \
