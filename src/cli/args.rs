@@ -369,7 +369,9 @@ fn check_batch(args: &Args, secret_from_stdin: bool) -> Result<(), UsageError> {
         None => None,
     };
     let given = [
-        args.acs_credential_id.is_some().then_some("--acs-credential-id"),
+        args.acs_credential_id
+            .is_some()
+            .then_some("--acs-credential-id"),
         code_flag,
         args.ends_at.is_some().then_some("--ends-at"),
         args.ends_in.is_some().then_some("--ends-in"),
