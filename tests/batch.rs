@@ -41,10 +41,10 @@ const TEMPORARY: i32 = 75;
 const BAD_CREDENTIALS: i32 = 77;
 const CONFIG: i32 = 78;
 
-/// The longest line the batch accepts, without its line end.
+/// Maximum length of a batch line, without its line end.
 const MAX_LINE_BYTES: usize = 4096;
 
-/// The largest batch read.
+/// Maximum size of a batch.
 const MAX_BATCH_BYTES: usize = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------
@@ -647,8 +647,8 @@ fn unauthorized_stops_batch_exit_77() {
     assert!(lines[1].starts_with(&format!("line 2: failed {BACK}: unauthorized")));
     assert!(lines[1].ends_with(" (bad_credentials, exit 77)"), "{out}");
     let skipped = format!(
-        "line 3: skipped {GARAGE}: not sent, because line 2 failed with bad_credentials \
-         (exit 77) and every later update would fail the same way (bad_credentials, exit 77)"
+        "line 3: skipped {GARAGE}: not sent, because line 2 failed and every later update \
+         would fail the same way (bad_credentials, exit 77)"
     );
     assert_eq!(lines[2], skipped, "{out}");
     assert!(lines[3].starts_with("line 4: invalid: missing acs_credential_id"));

@@ -25,15 +25,16 @@ use seam_edge::{Client, Error, UpdateCredentialParams, ValidUpdate};
 use super::args::{Args, Verbosity};
 use super::{CliError, exit, files, output};
 
-/// Largest batch read: about ten thousand updates. A larger input is rejected before any
-/// line is checked, so that a device never holds an unbounded standard input in memory.
+/// Maximum size of a batch, about 10,000 lines of 100 bytes. A larger input is rejected
+/// before any line is checked, so that a device never keeps an unbounded standard input in
+/// memory.
 const MAX_BATCH_BYTES: u64 = 1024 * 1024;
 
-/// Longest line accepted, without its line end. An update with every key set takes about
-/// 150 bytes.
+/// Maximum length of a line, without its line end. An update with every key set takes
+/// about 150 bytes.
 const MAX_LINE_BYTES: usize = 4096;
 
-/// What became of one input line.
+/// The outcome of one input line.
 pub enum LineOutcome {
     /// Valid, and not sent because of `--dry-run`.
     Checked,
@@ -83,10 +84,9 @@ impl LineOutcome {
         match self {
             LineOutcome::Invalid(reason) => Some(reason.clone()),
             LineOutcome::Failed(error) => Some(output::error_chain(error)),
-            LineOutcome::Skipped { after, code } => Some(format!(
-                "not sent, because line {after} failed with {} (exit {code}) and every \
-                 later update would fail the same way",
-                exit::class_name(*code)
+            LineOutcome::Skipped { after, .. } => Some(format!(
+                "not sent, because line {after} failed and every later update would fail \
+                 the same way"
             )),
             _ => None,
         }
@@ -200,6 +200,9 @@ fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
 
 /// Checks every line that is not blank, against the clock reading `now`, and returns each
 /// with its line number.
+///
+/// NOTE: while the clock is unset, `check_future` here and again in `update_valid` log one
+/// warning per line that sets `ends_at`, so a large batch repeats the same warning.
 fn check_lines(input: &[u8], now: SystemTime) -> Vec<(usize, Result<ValidUpdate, Invalid>)> {
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     input
@@ -309,8 +312,8 @@ fn json_type(value: &Value) -> &'static str {
 }
 
 /// Returns the first key that appears twice at the top level of `text`, a JSON object that
-/// already parsed. miniserde keeps the last of duplicate keys without telling, so the keys
-/// are found again here: a string at depth 1 right after `{` or `,` is a key.
+/// already parsed. miniserde silently keeps the last value of a repeated key, so the keys are
+/// found again here: a string at depth 1 right after `{` or `,` is a key.
 fn duplicate_key(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut keys: Vec<String> = Vec::new();
