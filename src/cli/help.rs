@@ -28,16 +28,13 @@ UPDATE:
                              d, h, m or s, such as 30d, 12h or 90m; refused (exit 75) while the
                              clock reads before this build's release, as an unset clock does
     --dry-run                Check everything and print the request, PIN masked; send nothing
-    --batch FILE             Read updates from FILE, or standard input with `-`, as JSON Lines:
-                             one object per line with the string keys acs_credential_id
-                             (required), code and ends_at; blank lines skipped; at most
-                             4096 bytes a line and 1 MiB in all. Every line is checked first,
-                             then the valid ones are sent in order over one connection. Prints
-                             one result line per update (one JSON object with --json) and a
-                             summary on stderr. Invalid lines are reported, not sent. Bad
-                             credentials, a configuration error or a temporary failure skip
-                             the rest. Exit code: the most serious line's, in the order
-                             78, 77, 64, 74, 65, 69, 75
+    --batch FILE             Read updates as JSON Lines from FILE, or standard input with `-`:
+                             one object a line with the string keys acs_credential_id, code
+                             and ends_at; at most 4096 bytes a line and 1 MiB in all. Checks
+                             every line, then sends the valid ones in order over one
+                             connection and prints one result a line. A 401, 403, configuration
+                             error or temporary failure skips the rest. Exit code: the most
+                             serious line's, in the order 78, 77, 64, 74, 65, 69, 75
 
 GET:
     --acs-credential-id ID   Credential to show
