@@ -2,7 +2,8 @@
 
 Usage: report.py OUT_DIR
 
-Reads machine.txt, hyperfine.json, imports.json, memory.tsv, footprint.tsv and loop.tsv from OUT_DIR
+Reads machine.txt, hyperfine.json, imports.json, memory.tsv, footprint.tsv, loop.tsv and
+batch.tsv from OUT_DIR
 and prints Markdown on standard output. Every ratio is the client's median divided by
 seam-edge's, so 2.0 means twice the time, memory or bytes of seam-edge.
 """
@@ -137,6 +138,43 @@ def loop_section(out):
     )
 
 
+def batch_section(out):
+    """Per update: the whole process's CPU and wall time divided by its number of updates,
+    and for the Python client also the CPU time per update inside its loop."""
+    rows = read_tsv(out / "batch.tsv")
+    for row in rows:
+        updates = float(row["updates"])
+        row["cpu_per_update"] = float(row["process_cpu_us"]) / updates
+        row["wall_per_update"] = float(row["process_wall_us"]) / updates
+    cpu = group_medians(rows, "cpu_per_update")
+    wall = group_medians(rows, "wall_per_update")
+    loop = {}
+    for row in rows:
+        if row["loop_cpu_us"]:
+            loop.setdefault(row["client"], []).append(float(row["loop_cpu_us"]))
+    baseline = cpu["seam-edge --batch"]
+    table_rows = [
+        (
+            client,
+            rows[0]["updates"],
+            f"{cpu[client]:.1f}",
+            f"{wall[client]:.1f}",
+            f"{statistics.median(loop[client]):.1f}" if client in loop else "",
+            f"{cpu[client] / baseline:.2f}",
+        )
+        for client in cpu
+    ]
+    header = (
+        "client",
+        "updates per process",
+        "median process CPU µs per update",
+        "median process wall µs per update",
+        "median loop CPU µs per update",
+        "CPU ÷ seam-edge --batch",
+    )
+    return "## Many updates in one process, start to exit\n\n" + table(header, table_rows)
+
+
 def main(argv):
     if len(argv) != 1:
         sys.exit("usage: report.py OUT_DIR")
@@ -148,6 +186,7 @@ def main(argv):
         memory_section(out),
         footprint_section(out),
         loop_section(out),
+        batch_section(out),
     ]
     print("\n\n".join(sections))
 

@@ -6,9 +6,11 @@
 #
 # Measures, in this order: process start to exit for one update (hyperfine), the start of
 # the Python and Node runtimes with and without the client, peak resident memory
-# (/usr/bin/time), on-disk footprint, and CPU time per update inside a long-running
-# process whose connection is reused. Writes raw data and results.md to BENCH_OUT and
-# prints results.md at the end. Takes about 5 minutes on 2 cores, builds included.
+# (/usr/bin/time), on-disk footprint, CPU time per update inside a long-running
+# process whose connection is reused, and CPU time per update of a whole `seam-edge
+# --batch` process against the Python client updating in a loop. Writes raw data and
+# results.md to BENCH_OUT and prints results.md at the end. Takes about 5 minutes on 2
+# cores, builds included.
 #
 # Every client is pointed at the fake on 127.0.0.1 by an explicit argument, proxy variables
 # are unset, and the fake's request log is checked after each phase.
@@ -21,6 +23,8 @@
 #   BENCH_MEMORY_RUNS runs per client for peak memory [default: 7]
 #   BENCH_LOOP_COUNT  updates per long-running process [default: 200]
 #   BENCH_LOOP_RUNS   long-running processes per client [default: 5]
+#   BENCH_BATCH_COUNT updates per batch process [default: 1000]
+#   BENCH_BATCH_RUNS  batch processes per client [default: 5]
 #   BENCH_MAX_LOAD    1-minute load average to wait for before measuring [default: 1.0]
 #   BENCH_LOAD_WAIT   seconds to wait for it before measuring anyway [default: 180]
 set -euo pipefail
@@ -34,6 +38,8 @@ RUNS=${BENCH_RUNS:-40}
 MEMORY_RUNS=${BENCH_MEMORY_RUNS:-7}
 LOOP_COUNT=${BENCH_LOOP_COUNT:-200}
 LOOP_RUNS=${BENCH_LOOP_RUNS:-5}
+BATCH_COUNT=${BENCH_BATCH_COUNT:-1000}
+BATCH_RUNS=${BENCH_BATCH_RUNS:-5}
 MAX_LOAD=${BENCH_MAX_LOAD:-1.0}
 LOAD_WAIT=${BENCH_LOAD_WAIT:-180}
 WARMUP=3
@@ -308,6 +314,37 @@ measure_loops() {
   check_phase loop $(((LOOP_COUNT + 1) * LOOP_RUNS * ${#names[@]}))
 }
 
+# Times whole processes that send BATCH_COUNT updates each: seam-edge reading them as one
+# batch file, and the Python client sending one update and then BATCH_COUNT - 1 more in a
+# loop. CPU time is the child's user plus system time from getrusage(RUSAGE_CHILDREN), so
+# process start, TLS handshake and, for seam-edge, reading and checking the file count.
+measure_batch() {
+  step "batch: $BATCH_COUNT updates per process, $BATCH_RUNS processes each"
+  local batch=$OUT/batch.jsonl i run line
+  rm -f "$batch"
+  (umask 077 && for i in $(seq "$BATCH_COUNT"); do
+    echo "{\"acs_credential_id\":\"$CREDENTIAL_ID\",\"code\":\"1234\"}"
+  done >"$batch")
+  local names=("seam-edge --batch" "Python seam")
+  local commands=(
+    "$TARGET/release/seam-edge acs credentials update --endpoint $ENDPOINT --ca-file $CA_FILE --batch $batch -q"
+    "$VENV/bin/python $BENCHES/py/update.py $ENDPOINT $CA_FILE $CREDENTIAL_ID $((BATCH_COUNT - 1))"
+  )
+  printf 'client\trun\tupdates\tprocess_cpu_us\tprocess_wall_us\tloop_cpu_us\n' >"$OUT/batch.tsv"
+  for run in $(seq "$BATCH_RUNS"); do
+    for i in "${!names[@]}"; do
+      line=$("$VENV/bin/python" "$BENCHES/py/child_cpu.py" ${commands[$i]})
+      echo "${names[$i]}: $(echo "$line" | tr '\n' ' ')" >&2
+      # The Python loop also prints its own CPU time per update inside the loop.
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${names[$i]}" "$run" "$BATCH_COUNT" \
+        "$(echo "$line" | sed -n 's/^child_cpu_us=\([0-9]*\) .*/\1/p')" \
+        "$(echo "$line" | sed -n 's/.* child_wall_us=\([0-9]*\)$/\1/p')" \
+        "$(echo "$line" | sed -n 's/.*updates=[0-9]* cpu_us=\([0-9.]*\) .*/\1/p')"
+    done
+  done >>"$OUT/batch.tsv"
+  check_phase batch $((BATCH_COUNT * BATCH_RUNS * ${#names[@]}))
+}
+
 main() {
   mkdir -p "$OUT"
   install_tools
@@ -324,6 +361,7 @@ main() {
   measure_memory
   measure_footprint
   measure_loops
+  measure_batch
   echo "load_after: $(cat /proc/loadavg)" >>"$OUT/machine.txt"
   stop_fake
   trap - EXIT

@@ -54,6 +54,8 @@ pub struct Args {
     pub ends_at: Option<String>,
     pub ends_in: Option<Duration>,
     pub dry_run: bool,
+    /// `--batch FILE`: JSON Lines of updates, `-` for standard input.
+    pub batch: Option<PathBuf>,
     pub show_code: bool,
     pub endpoint: Option<String>,
     pub workspace_id: Option<String>,
@@ -80,6 +82,7 @@ impl Args {
             ends_at: None,
             ends_in: None,
             dry_run: false,
+            batch: None,
             show_code: false,
             endpoint: None,
             workspace_id: None,
@@ -140,6 +143,7 @@ fn parse_long(name: &str, parser: &mut lexopt::Parser, args: &mut Args) -> Resul
         "ends-at" => args.ends_at = Some(value(parser, &flag)?),
         "ends-in" => args.ends_in = Some(ends_in(&value(parser, &flag)?, &flag)?),
         "dry-run" => args.dry_run = true,
+        "batch" => args.batch = Some(value(parser, &flag)?.into()),
         "show-code" => args.show_code = true,
         "endpoint" => args.endpoint = Some(value(parser, &flag)?),
         "workspace-id" => args.workspace_id = Some(value(parser, &flag)?),
@@ -323,6 +327,9 @@ fn check(args: &Args) -> Result<(), UsageError> {
             "--ends-at and --ends-in conflict; give one of them".to_owned(),
         ));
     }
+    if args.batch.is_some() {
+        return check_batch(args, secret_from_stdin);
+    }
     let for_update = args.code.is_some() || args.ends_at.is_some() || args.ends_in.is_some();
     match args.command {
         Command::Update | Command::Get if args.acs_credential_id.is_none() => Err(UsageError(
@@ -339,6 +346,41 @@ fn check(args: &Args) -> Result<(), UsageError> {
                 .to_owned(),
         )),
         _ => Ok(()),
+    }
+}
+
+/// Rejects the flags of a single update next to `--batch`, whose lines carry those values.
+fn check_batch(args: &Args, secret_from_stdin: bool) -> Result<(), UsageError> {
+    if args.command != Command::Update {
+        return Err(UsageError(
+            "--batch only applies to \"acs credentials update\"".to_owned(),
+        ));
+    }
+    if secret_from_stdin && args.batch.as_deref() == Some(std::path::Path::new("-")) {
+        return Err(UsageError(
+            "--batch - and the key or token file both read standard input; \
+             read the key or token from a file"
+                .to_owned(),
+        ));
+    }
+    let code_flag = match args.code {
+        Some(CodeSource::Literal(_)) => Some("--code"),
+        Some(CodeSource::File(_)) => Some("--code-file"),
+        None => None,
+    };
+    let given = [
+        args.acs_credential_id
+            .is_some()
+            .then_some("--acs-credential-id"),
+        code_flag,
+        args.ends_at.is_some().then_some("--ends-at"),
+        args.ends_in.is_some().then_some("--ends-in"),
+    ];
+    match given.into_iter().flatten().next() {
+        Some(flag) => Err(UsageError(format!(
+            "--batch and {flag} conflict; put the values in the batch lines instead"
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -42,7 +42,7 @@ pub fn read_secret(path: &Path, what: &str) -> Result<String, CliError> {
 /// Opens a regular file, rejecting FIFOs, devices and folders, which could block the run
 /// or never end. The type is checked before opening because opening a FIFO blocks until a
 /// writer appears.
-fn open_regular(path: &Path, what: &str) -> Result<std::fs::File, CliError> {
+pub fn open_regular(path: &Path, what: &str) -> Result<std::fs::File, CliError> {
     let shown = path.display();
     let failed =
         |error: std::io::Error| CliError::config(format!("cannot read {what} {shown:?}: {error}"));

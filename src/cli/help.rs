@@ -8,6 +8,7 @@ seam-edge: update a Seam access credential from a gateway or a cron job
 USAGE:
     seam-edge acs credentials update --acs-credential-id ID [--code PIN | --code-file FILE]
         [--ends-at TIME | --ends-in DURATION] [--dry-run]
+    seam-edge acs credentials update --batch FILE [--dry-run]
     seam-edge acs credentials get --acs-credential-id ID [--show-code]
     seam-edge auth check
 
@@ -27,6 +28,13 @@ UPDATE:
                              d, h, m or s, such as 30d, 12h or 90m; refused (exit 75) while the
                              clock reads before this build's release, as an unset clock does
     --dry-run                Check everything and print the request, PIN masked; send nothing
+    --batch FILE             Read updates as JSON Lines from FILE, or standard input with `-`:
+                             one object a line with the string keys acs_credential_id, code
+                             and ends_at; at most 4096 bytes a line and 1 MiB in all. Checks
+                             every line, then sends the valid ones in order over one
+                             connection and prints one result a line. A 401, 403, configuration
+                             error or temporary failure skips the rest. Exit code: the most
+                             serious line's, in the order 78, 77, 64, 74, 65, 69, 75
 
 GET:
     --acs-credential-id ID   Credential to show

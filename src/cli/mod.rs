@@ -2,6 +2,7 @@
 //! map the outcome to an exit code. It uses only the library's public API.
 
 mod args;
+mod batch;
 mod exit;
 mod files;
 mod help;
@@ -82,6 +83,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::OK);
         }
         _ => {}
+    }
+    if args.batch.is_some() {
+        return batch::main(&args);
     }
     match run(&args) {
         Ok(()) => ExitCode::from(exit::OK),
@@ -189,15 +193,10 @@ fn ends_at_from_now(duration: Duration) -> Result<Timestamp, CliError> {
 fn print_dry_run(args: &Args, client: &Client, update: &ValidUpdate) {
     let url = format!("{}/acs/credentials/update", client.endpoint());
     if args.json {
-        let body = miniserde::json::from_str(&update.to_masked_json()).unwrap_or(Value::Null);
-        let mut request = Object::new();
-        request.insert("method".to_owned(), Value::String("PATCH".to_owned()));
-        request.insert("url".to_owned(), Value::String(url));
-        request.insert("body".to_owned(), body);
         let mut object = Object::new();
         object.insert("dry_run".to_owned(), Value::Bool(true));
         object.insert("ok".to_owned(), Value::Bool(true));
-        object.insert("request".to_owned(), Value::Object(request));
+        object.insert("request".to_owned(), request_json(url, update));
         output::print_stdout(&format!("{}\n", miniserde::json::to_string(&object)));
     } else if args.verbosity != Verbosity::Quiet {
         output::print_stdout(&format!(
@@ -205,6 +204,16 @@ fn print_dry_run(args: &Args, client: &Client, update: &ValidUpdate) {
             update.to_masked_json()
         ));
     }
+}
+
+/// Returns the request an update would send as `{"method", "url", "body"}`, PIN masked.
+fn request_json(url: String, update: &ValidUpdate) -> Value {
+    let body = miniserde::json::from_str(&update.to_masked_json()).unwrap_or(Value::Null);
+    let mut request = Object::new();
+    request.insert("method".to_owned(), Value::String("PATCH".to_owned()));
+    request.insert("url".to_owned(), Value::String(url));
+    request.insert("body".to_owned(), body);
+    Value::Object(request)
 }
 
 /// Waits a random time up to `--jitter`, outside the deadline, so that a fleet whose cron

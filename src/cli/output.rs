@@ -97,21 +97,31 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Prints `{"ok": false, "error": {...}}` on stdout for `--json`.
 pub fn print_json_error(error: &CliError) {
-    let code = error.exit_code();
+    let seam_error = match error {
+        CliError::Seam(error) => Some(error),
+        _ => None,
+    };
+    let detail = error_json(error.exit_code(), error.message(), seam_error);
+    let mut object = Object::new();
+    object.insert("ok".to_owned(), Value::Bool(false));
+    object.insert("error".to_owned(), detail);
+    print_stdout(&format!("{}\n", json::to_string(&object)));
+}
+
+/// Returns the `error` object of `--json` output: class, exit code and message, and the
+/// response's status, type, request id and validation errors when `error` carries them.
+pub fn error_json(code: u8, message: String, error: Option<&Error>) -> Value {
     let mut detail = Object::new();
     detail.insert("class".to_owned(), string(exit::class_name(code)));
     detail.insert(
         "exit_code".to_owned(),
         Value::Number(Number::U64(u64::from(code))),
     );
-    detail.insert("message".to_owned(), string(error.message()));
-    if let CliError::Seam(error) = error {
+    detail.insert("message".to_owned(), string(message));
+    if let Some(error) = error {
         add_response_fields(&mut detail, error);
     }
-    let mut object = Object::new();
-    object.insert("ok".to_owned(), Value::Bool(false));
-    object.insert("error".to_owned(), Value::Object(detail));
-    print_stdout(&format!("{}\n", json::to_string(&object)));
+    Value::Object(detail)
 }
 
 fn add_response_fields(detail: &mut Object, error: &Error) {
