@@ -2,6 +2,7 @@
 //! map the outcome to an exit code. It uses only the library's public API.
 
 mod args;
+mod doctor;
 mod exit;
 mod files;
 mod help;
@@ -81,6 +82,7 @@ pub fn main() -> ExitCode {
             output::print_stdout(&help::version());
             return ExitCode::from(exit::OK);
         }
+        Command::Doctor => return doctor::run(&args),
         _ => {}
     }
     match run(&args) {
@@ -115,7 +117,7 @@ fn run(args: &Args) -> Result<(), CliError> {
             wait_jitter(args);
             auth_check(args, &client)
         }
-        Command::Help | Command::Version => Ok(()),
+        Command::Help | Command::Version | Command::Doctor => Ok(()),
     }
 }
 

@@ -1,0 +1,505 @@
+//! `seam-edge doctor`: checks the set-up step by step and prints one verdict per check.
+//!
+//! The checks run in order: configuration, dns, tcp, tls, proxy, credentials, clock. A
+//! check that needs an earlier one that failed is `skipped`. The exit code is that of the
+//! first `error` (78 configuration, 77 bad credentials, 75 for DNS, TCP, TLS and the
+//! clock), or 0 when there is none, warnings included.
+
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use miniserde::json::{self, Number, Object, Value};
+use seam_edge::{Client, ProxyRoute, Timestamp, TrustedRoots};
+
+use super::args::Args;
+use super::{exit, output};
+
+/// Largest clock offset from the server's `Date` that is `ok`, in seconds. The header has
+/// one-second resolution and the request takes time, so a correct clock reads up to about
+/// a second off.
+const CLOCK_WARNING_SECONDS: u64 = 5;
+/// Largest clock offset that is only a `warning`, in seconds. Past an hour a fresh
+/// certificate can look not yet valid, and `ends_at` checks and `--ends-in` are off by as
+/// much, so the offset is an `error`.
+const CLOCK_ERROR_SECONDS: u64 = 3600;
+
+/// The outcome of one check.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Ok,
+    Warning,
+    Error,
+    Skipped,
+}
+
+impl Verdict {
+    fn name(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Warning => "warning",
+            Verdict::Error => "error",
+            Verdict::Skipped => "skipped",
+        }
+    }
+}
+
+/// One check's line: its name, verdict, detail, and for an error the exit code.
+struct Check {
+    name: &'static str,
+    verdict: Verdict,
+    detail: String,
+    exit_code: u8,
+}
+
+/// The checks run so far.
+#[derive(Default)]
+struct Report {
+    checks: Vec<Check>,
+}
+
+impl Report {
+    fn push(&mut self, name: &'static str, verdict: Verdict, detail: String) {
+        self.checks.push(Check {
+            name,
+            verdict,
+            detail,
+            exit_code: exit::OK,
+        });
+    }
+
+    fn error(&mut self, name: &'static str, exit_code: u8, detail: String) {
+        self.checks.push(Check {
+            name,
+            verdict: Verdict::Error,
+            detail,
+            exit_code,
+        });
+    }
+
+    fn skip(&mut self, names: &[&'static str], reason: &str) {
+        for name in names {
+            self.push(name, Verdict::Skipped, reason.to_owned());
+        }
+    }
+
+    /// Returns the exit code of the first error, or 0.
+    fn exit_code(&self) -> u8 {
+        self.checks
+            .iter()
+            .find(|check| check.verdict == Verdict::Error)
+            .map_or(exit::OK, |check| check.exit_code)
+    }
+}
+
+/// The credentials line for an API key: its kind and the prefix every such key has, never
+/// any part of the key itself.
+const API_KEY: &str = "api key (seam_...)";
+/// The credentials line for a personal access token.
+const TOKEN: &str = "personal access token (seam_at...)";
+
+/// A configuration value in effect and where it came from.
+struct Setting {
+    name: &'static str,
+    value: String,
+    source: String,
+}
+
+/// Runs every check, prints the report and returns the exit code.
+pub fn run(args: &Args) -> ExitCode {
+    let settings = settings(args);
+    let mut report = Report::default();
+    match super::build_client(args) {
+        Ok(client) => {
+            let detail = format!("{} for {}", client.auth().kind_name(), client.endpoint());
+            report.push("configuration", Verdict::Ok, detail);
+            network_checks(args, &client, &mut report);
+        }
+        Err(error) => {
+            report.error("configuration", error.exit_code(), error.message());
+            let reason = "the configuration is unusable";
+            report.skip(
+                &["dns", "tcp", "tls", "proxy", "credentials", "clock"],
+                reason,
+            );
+        }
+    }
+    if args.json {
+        print_json(&report, &settings);
+    } else {
+        print_text(&report, &settings);
+    }
+    ExitCode::from(report.exit_code())
+}
+
+fn network_checks(args: &Args, client: &Client, report: &mut Report) {
+    let connect_timeout = args
+        .connect_timeout
+        .unwrap_or(seam_edge::DEFAULT_CONNECT_TIMEOUT);
+    let addr = resolve(client, report).and_then(|addrs| connect(addrs, connect_timeout, report));
+    let tls_ok = match addr {
+        Some(addr) => check_tls(client, addr, report),
+        None => {
+            report.skip(&["tls"], "no TCP connection");
+            false
+        }
+    };
+    report.push("proxy", Verdict::Ok, proxy_text(args, client.proxy_route()));
+    if !tls_ok {
+        report.skip(&["credentials", "clock"], "no TLS connection");
+        return;
+    }
+    let Some(server_time) = check_credentials(client, report) else {
+        report.skip(&["clock"], "no response from the server");
+        return;
+    };
+    check_clock(server_time, SystemTime::now(), report);
+}
+
+/// Returns the host and port the first TCP connection goes to: the proxy's, or the
+/// endpoint's.
+fn first_hop(client: &Client) -> (&str, u16) {
+    match client.proxy_route() {
+        ProxyRoute::Proxy { host, port, .. } => (host, *port),
+        _ => client.endpoint_host_port(),
+    }
+}
+
+fn resolve(client: &Client, report: &mut Report) -> Option<Vec<SocketAddr>> {
+    let (host, port) = first_hop(client);
+    let what = match client.proxy_route() {
+        ProxyRoute::Proxy { .. } => "proxy host",
+        _ => "host",
+    };
+    match (host, port).to_socket_addrs() {
+        Ok(addrs) => {
+            let addrs: Vec<SocketAddr> = addrs.collect();
+            let ips: Vec<String> = addrs.iter().map(|addr| addr.ip().to_string()).collect();
+            let count = plural(addrs.len(), "address", "addresses");
+            let detail = format!("{what} {host} resolves to {count}: {}", ips.join(", "));
+            report.push("dns", Verdict::Ok, detail);
+            Some(addrs).filter(|addrs| !addrs.is_empty())
+        }
+        Err(error) => {
+            let detail = format!("could not resolve {what} {host}: {error}");
+            report.error("dns", exit::TEMPORARY, detail);
+            None
+        }
+    }
+}
+
+fn connect(addrs: Vec<SocketAddr>, timeout: Duration, report: &mut Report) -> Option<SocketAddr> {
+    let addr = addrs[0];
+    let started = Instant::now();
+    match TcpStream::connect_timeout(&addr, timeout) {
+        Ok(_) => {
+            let millis = started.elapsed().as_millis();
+            report.push(
+                "tcp",
+                Verdict::Ok,
+                format!("connected to {addr} in {millis} ms"),
+            );
+            Some(addr)
+        }
+        Err(error) => {
+            let detail = format!("could not connect to {addr}: {error}");
+            report.error("tcp", exit::TEMPORARY, detail);
+            None
+        }
+    }
+}
+
+/// Returns whether the handshake worked, or was not tried because of an https proxy.
+fn check_tls(client: &Client, addr: SocketAddr, report: &mut Report) -> bool {
+    if let ProxyRoute::Proxy { url, .. } = client.proxy_route()
+        && url.starts_with("https://")
+    {
+        let detail = format!(
+            "not checked through the https proxy {url}; the credentials check goes through it"
+        );
+        report.push("tls", Verdict::Skipped, detail);
+        return true;
+    }
+    match client.probe_tls(addr) {
+        Ok(summary) => {
+            let detail = format!(
+                "{} {}, {}",
+                summary.protocol,
+                summary.cipher_suite,
+                roots_text(client)
+            );
+            report.push("tls", Verdict::Ok, detail);
+            true
+        }
+        Err(error) => {
+            report.error("tls", exit::code_for(&error), output::error_chain(&error));
+            false
+        }
+    }
+}
+
+/// Returns the server's time from the `Date` header, `Some(None)` when it sent none, or
+/// `None` when the request failed.
+fn check_credentials(client: &Client, report: &mut Report) -> Option<Option<SystemTime>> {
+    match client.workspaces().get_with_server_time() {
+        Ok((workspace, server_time)) => {
+            let detail = format!(
+                "{} accepted for workspace {} ({})",
+                client.auth().kind_name(),
+                workspace.workspace_id,
+                workspace.name.as_deref().unwrap_or("unnamed")
+            );
+            report.push("credentials", Verdict::Ok, detail);
+            Some(server_time)
+        }
+        Err(error) => {
+            let code = exit::code_for(&error);
+            report.error("credentials", code, output::error_chain(&error));
+            None
+        }
+    }
+}
+
+fn check_clock(server_time: Option<SystemTime>, now: SystemTime, report: &mut Report) {
+    let local = timestamp_text(now);
+    if !seam_edge::clock_is_set(now) {
+        let detail = format!(
+            "the system clock reads {local}, before this build's release; wait for NTP to set it"
+        );
+        report.error("clock", exit::TEMPORARY, detail);
+        return;
+    }
+    let Some(server_time) = server_time else {
+        let detail = "the server sent no readable Date header, so the clock is not compared";
+        report.push("clock", Verdict::Warning, detail.to_owned());
+        return;
+    };
+    let offset = unix_seconds(now) - unix_seconds(server_time);
+    let distance = offset.unsigned_abs();
+    let direction = if offset < 0 { "behind" } else { "ahead of" };
+    let detail = format!(
+        "local clock {local} is {distance} s {direction} the server's Date {}",
+        timestamp_text(server_time)
+    );
+    if distance <= CLOCK_WARNING_SECONDS {
+        report.push("clock", Verdict::Ok, detail);
+    } else if distance <= CLOCK_ERROR_SECONDS {
+        let detail = format!("{detail}, more than {CLOCK_WARNING_SECONDS} s; check NTP");
+        report.push("clock", Verdict::Warning, detail);
+    } else {
+        let detail = format!(
+            "{detail}, more than {CLOCK_ERROR_SECONDS} s: certificate and ends_at checks \
+             go wrong; set the clock (NTP)"
+        );
+        report.error("clock", exit::TEMPORARY, detail);
+    }
+}
+
+fn unix_seconds(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        Err(error) => -i64::try_from(error.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+fn timestamp_text(time: SystemTime) -> String {
+    Timestamp::from_system_time(time).map_or_else(|| "out of range".to_owned(), |t| t.to_string())
+}
+
+fn roots_text(client: &Client) -> String {
+    match client.trusted_roots() {
+        TrustedRoots::PemFile { path, count } => format!(
+            "roots: CA file {:?} with {}",
+            path.display(),
+            plural(*count, "certificate", "certificates")
+        ),
+        TrustedRoots::Pem { count } => format!(
+            "roots: {} from PEM data",
+            plural(*count, "certificate", "certificates")
+        ),
+        TrustedRoots::WebPki { count } => format!("roots: {count} bundled webpki roots"),
+        _ => "roots: unknown".to_owned(),
+    }
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+fn proxy_text(args: &Args, route: &ProxyRoute) -> String {
+    match route {
+        ProxyRoute::Proxy { url, origin, .. } => format!("{url} from {origin}"),
+        ProxyRoute::Bypassed {
+            proxy,
+            origin,
+            no_proxy_origin,
+        } => format!(
+            "none: the endpoint's host is in {no_proxy_origin}, so {proxy} from {origin} \
+             is not used"
+        ),
+        _ if args.no_proxy => "none: turned off by --no-proxy".to_owned(),
+        _ => "none: no proxy variable is set".to_owned(),
+    }
+}
+
+/// Returns every configuration value in effect and where it came from, with the same
+/// precedence as `build_client`: flags, then files named by flags or variables, then
+/// variables, then defaults.
+fn settings(args: &Args) -> Vec<Setting> {
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
+    let mut settings = Vec::new();
+    let mut add = |name, value: String, source: &str| {
+        settings.push(Setting {
+            name,
+            value,
+            source: source.to_owned(),
+        });
+    };
+
+    let (endpoint, source) = match (&args.endpoint, env("SEAM_ENDPOINT"), env("SEAM_API_URL")) {
+        (Some(endpoint), ..) => (endpoint.clone(), "--endpoint"),
+        (None, Some(endpoint), _) => (endpoint, "SEAM_ENDPOINT"),
+        (None, None, Some(endpoint)) => (endpoint, "SEAM_API_URL (deprecated)"),
+        (None, None, None) => (seam_edge::DEFAULT_ENDPOINT.to_owned(), "default"),
+    };
+    // An endpoint with user info is rejected, and its password must not be shown.
+    let endpoint = if endpoint.contains('@') {
+        "(not shown: it contains user info)".to_owned()
+    } else {
+        endpoint.escape_debug().to_string()
+    };
+    add("endpoint", endpoint, source);
+
+    let (credentials, source) = credentials_source(args, &env);
+    add("credentials", credentials.to_owned(), &source);
+    if credentials == TOKEN {
+        let source = if args.workspace_id.is_some() {
+            "--workspace-id"
+        } else {
+            "SEAM_WORKSPACE_ID"
+        };
+        let workspace_id = args
+            .workspace_id
+            .clone()
+            .or_else(|| env("SEAM_WORKSPACE_ID"))
+            .unwrap_or_default();
+        add(
+            "workspace id",
+            workspace_id.escape_debug().to_string(),
+            source,
+        );
+    }
+
+    match &args.ca_file {
+        Some(path) => add(
+            "roots",
+            format!("CA file {:?}", path.display()),
+            "--ca-file",
+        ),
+        None => add("roots", "bundled webpki roots".to_owned(), "default"),
+    }
+    let seconds = |value: Option<Duration>, default: Duration, flag: &str| {
+        let source = if value.is_some() { flag } else { "default" };
+        let value = value.unwrap_or(default);
+        (format!("{} s", value.as_secs_f64()), source.to_owned())
+    };
+    let (value, source) = seconds(
+        args.connect_timeout,
+        seam_edge::DEFAULT_CONNECT_TIMEOUT,
+        "--connect-timeout",
+    );
+    add("connect timeout", value, &source);
+    let (value, source) = seconds(args.timeout, seam_edge::DEFAULT_TIMEOUT, "--timeout");
+    add("timeout", value, &source);
+    let (value, source) = seconds(args.deadline, seam_edge::DEFAULT_DEADLINE, "--deadline");
+    add("deadline", value, &source);
+    let source = if args.retries.is_some() {
+        "--retries"
+    } else {
+        "default"
+    };
+    let retries = args.retries.unwrap_or(seam_edge::DEFAULT_RETRIES);
+    add("retries", retries.to_string(), source);
+    // TODO: add the outbox's queue folder here, as "queue dir" from --queue-dir or its
+    // default, once the outbox command's --queue-dir flag is merged.
+    settings
+}
+
+/// Returns the kind of credentials, with the prefix its token must have, and where it
+/// came from, in the order `build_client` reads them. The token itself is never read here.
+fn credentials_source(
+    args: &Args,
+    env: &impl Fn(&str) -> Option<String>,
+) -> (&'static str, String) {
+    if let Some(path) = &args.api_key_file {
+        return (API_KEY, format!("--api-key-file {:?}", path.display()));
+    }
+    if let Some(path) = &args.token_file {
+        return (TOKEN, format!("--token-file {:?}", path.display()));
+    }
+    if let Some(path) = env("SEAM_API_KEY_FILE") {
+        return (API_KEY, format!("SEAM_API_KEY_FILE {path:?}"));
+    }
+    if env("SEAM_API_KEY").is_some() {
+        return (API_KEY, "SEAM_API_KEY".to_owned());
+    }
+    if env("SEAM_PERSONAL_ACCESS_TOKEN").is_some() {
+        return (TOKEN, "SEAM_PERSONAL_ACCESS_TOKEN".to_owned());
+    }
+    ("none", "nothing set".to_owned())
+}
+
+fn print_text(report: &Report, settings: &[Setting]) {
+    let mut text = String::new();
+    for check in &report.checks {
+        text.push_str(&format!("{}: {}", check.name, check.verdict.name()));
+        if !check.detail.is_empty() {
+            text.push_str(&format!(": {}", check.detail));
+        }
+        text.push('\n');
+        if check.name == "configuration" {
+            for setting in settings {
+                let line = format!(
+                    "    {}: {} ({})\n",
+                    setting.name, setting.value, setting.source
+                );
+                text.push_str(&line);
+            }
+        }
+    }
+    output::print_stdout(&text);
+}
+
+/// Prints `{"ok", "exit_code", "checks": [{"name", "verdict", "detail"}]}`, where the
+/// configuration check also has `values`: `[{"name", "value", "source"}]`.
+fn print_json(report: &Report, settings: &[Setting]) {
+    let string = |text: &str| Value::String(text.to_owned());
+    let checks = report.checks.iter().map(|check| {
+        let mut object = Object::new();
+        object.insert("name".to_owned(), string(check.name));
+        object.insert("verdict".to_owned(), string(check.verdict.name()));
+        object.insert("detail".to_owned(), string(&check.detail));
+        if check.name == "configuration" {
+            let values = settings.iter().map(|setting| {
+                let mut value = Object::new();
+                value.insert("name".to_owned(), string(setting.name));
+                value.insert("value".to_owned(), string(&setting.value));
+                value.insert("source".to_owned(), string(&setting.source));
+                Value::Object(value)
+            });
+            object.insert("values".to_owned(), Value::Array(values.collect()));
+        }
+        Value::Object(object)
+    });
+    let code = report.exit_code();
+    let mut object = Object::new();
+    object.insert("ok".to_owned(), Value::Bool(code == exit::OK));
+    let code = Value::Number(Number::U64(u64::from(code)));
+    object.insert("exit_code".to_owned(), code);
+    object.insert("checks".to_owned(), Value::Array(checks.collect()));
+    output::print_stdout(&format!("{}\n", json::to_string(&object)));
+}
