@@ -1,14 +1,14 @@
 //! Diagnostics of a client's set-up: the roots it trusts, the proxy it uses, and a TLS
 //! handshake with the endpoint that reports what was negotiated.
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore};
+use rustls::{CipherSuite, ClientConfig, ClientConnection, RootCertStore};
 use ureq::tls::Certificate;
 
 use crate::error::Error;
@@ -125,21 +125,69 @@ pub(crate) fn probe_tls(probe: &Probe<'_>, addr: SocketAddr) -> Result<TlsSummar
     let mut tls = client_config(probe.roots)
         .and_then(|config| ClientConnection::new(config, name))
         .map_err(|error| failed(ureq::Error::Rustls(error)))?;
-    while tls.is_handshaking() {
-        tls.complete_io(&mut tcp).map_err(|e| failed(e.into()))?;
-    }
+    handshake(&mut tls, &mut tcp).map_err(failed)?;
     let protocol = match tls.protocol_version() {
         Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3",
         Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
         _ => "unknown",
     };
-    let suite = tls
-        .negotiated_cipher_suite()
-        .and_then(|suite| suite.suite().as_str());
+    let suite = tls.negotiated_cipher_suite().map(|suite| suite.suite());
     Ok(TlsSummary {
         protocol: protocol.to_owned(),
-        cipher_suite: suite.unwrap_or("unknown").to_owned(),
+        cipher_suite: suite_name(suite).to_owned(),
     })
+}
+
+/// Drives the handshake to its end. It uses the `dyn Read`/`dyn Write` methods of rustls
+/// rather than the generic `complete_io`, whose copy for `TcpStream` would cost about 7 KB
+/// of flash next to ureq's own.
+fn handshake(tls: &mut ClientConnection, tcp: &mut TcpStream) -> Result<(), ureq::Error> {
+    loop {
+        while tls.wants_write() {
+            tls.write_tls(tcp)?;
+        }
+        if !tls.is_handshaking() {
+            return Ok(());
+        }
+        if tls.read_tls(tcp)? == 0 {
+            let closed = "the server closed the connection during the handshake";
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, closed).into());
+        }
+        if let Err(error) = tls.process_new_packets() {
+            // Send the alert that tells the server why, as complete_io does.
+            let _ = tls.write_tls(tcp);
+            return Err(ureq::Error::Rustls(error));
+        }
+    }
+}
+
+/// Names the cipher suites of rustls's ring provider. `CipherSuite::as_str` would name
+/// every registered suite, but its table of several hundred names costs flash.
+fn suite_name(suite: Option<CipherSuite>) -> &'static str {
+    match suite {
+        Some(CipherSuite::TLS13_AES_256_GCM_SHA384) => "TLS13_AES_256_GCM_SHA384",
+        Some(CipherSuite::TLS13_AES_128_GCM_SHA256) => "TLS13_AES_128_GCM_SHA256",
+        Some(CipherSuite::TLS13_CHACHA20_POLY1305_SHA256) => "TLS13_CHACHA20_POLY1305_SHA256",
+        Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384) => {
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+        }
+        Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) => {
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+        }
+        Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256) => {
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+        }
+        Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) => {
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+        }
+        Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) => {
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+        }
+        Some(CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256) => {
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+        }
+        _ => "unknown",
+    }
 }
 
 /// Builds the rustls configuration that ureq 3.5 builds for the agent: the ring provider,

@@ -7,9 +7,9 @@
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
-use miniserde::json::{self, Number, Object, Value};
+use miniserde::json::{self, Array, Number, Object, Value};
 use seam_edge::{Client, ProxyRoute, Timestamp, TrustedRoots};
 
 use super::args::Args;
@@ -24,30 +24,17 @@ const CLOCK_WARNING_SECONDS: u64 = 5;
 /// much, so the offset is an `error`.
 const CLOCK_ERROR_SECONDS: u64 = 3600;
 
-/// The outcome of one check.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    Ok,
-    Warning,
-    Error,
-    Skipped,
-}
-
-impl Verdict {
-    fn name(self) -> &'static str {
-        match self {
-            Verdict::Ok => "ok",
-            Verdict::Warning => "warning",
-            Verdict::Error => "error",
-            Verdict::Skipped => "skipped",
-        }
-    }
-}
+/// The verdicts of a check. `SKIPPED` means an earlier check failed and this one could
+/// not run.
+const OK: &str = "ok";
+const WARNING: &str = "warning";
+const ERROR: &str = "error";
+const SKIPPED: &str = "skipped";
 
 /// One check's line: its name, verdict, detail, and for an error the exit code.
 struct Check {
     name: &'static str,
-    verdict: Verdict,
+    verdict: &'static str,
     detail: String,
     exit_code: u8,
 }
@@ -59,7 +46,7 @@ struct Report {
 }
 
 impl Report {
-    fn push(&mut self, name: &'static str, verdict: Verdict, detail: String) {
+    fn push(&mut self, name: &'static str, verdict: &'static str, detail: String) {
         self.checks.push(Check {
             name,
             verdict,
@@ -71,7 +58,7 @@ impl Report {
     fn error(&mut self, name: &'static str, exit_code: u8, detail: String) {
         self.checks.push(Check {
             name,
-            verdict: Verdict::Error,
+            verdict: ERROR,
             detail,
             exit_code,
         });
@@ -79,7 +66,7 @@ impl Report {
 
     fn skip(&mut self, names: &[&'static str], reason: &str) {
         for name in names {
-            self.push(name, Verdict::Skipped, reason.to_owned());
+            self.push(name, SKIPPED, reason.to_owned());
         }
     }
 
@@ -87,7 +74,7 @@ impl Report {
     fn exit_code(&self) -> u8 {
         self.checks
             .iter()
-            .find(|check| check.verdict == Verdict::Error)
+            .find(|check| check.verdict == ERROR)
             .map_or(exit::OK, |check| check.exit_code)
     }
 }
@@ -98,12 +85,8 @@ const API_KEY: &str = "api key (seam_...)";
 /// The credentials line for a personal access token.
 const TOKEN: &str = "personal access token (seam_at...)";
 
-/// A configuration value in effect and where it came from.
-struct Setting {
-    name: &'static str,
-    value: String,
-    source: String,
-}
+/// A configuration value in effect: its name, value, and where it came from.
+type Setting = (&'static str, String, &'static str);
 
 /// Runs every check, prints the report and returns the exit code.
 pub fn run(args: &Args) -> ExitCode {
@@ -112,7 +95,7 @@ pub fn run(args: &Args) -> ExitCode {
     match super::build_client(args) {
         Ok(client) => {
             let detail = format!("{} for {}", client.auth().kind_name(), client.endpoint());
-            report.push("configuration", Verdict::Ok, detail);
+            report.push("configuration", OK, detail);
             network_checks(args, &client, &mut report);
         }
         Err(error) => {
@@ -144,7 +127,7 @@ fn network_checks(args: &Args, client: &Client, report: &mut Report) {
             false
         }
     };
-    report.push("proxy", Verdict::Ok, proxy_text(args, client.proxy_route()));
+    report.push("proxy", OK, proxy_text(args, client.proxy_route()));
     if !tls_ok {
         report.skip(&["credentials", "clock"], "no TLS connection");
         return;
@@ -177,7 +160,7 @@ fn resolve(client: &Client, report: &mut Report) -> Option<Vec<SocketAddr>> {
             let ips: Vec<String> = addrs.iter().map(|addr| addr.ip().to_string()).collect();
             let count = plural(addrs.len(), "address", "addresses");
             let detail = format!("{what} {host} resolves to {count}: {}", ips.join(", "));
-            report.push("dns", Verdict::Ok, detail);
+            report.push("dns", OK, detail);
             Some(addrs).filter(|addrs| !addrs.is_empty())
         }
         Err(error) => {
@@ -194,11 +177,7 @@ fn connect(addrs: Vec<SocketAddr>, timeout: Duration, report: &mut Report) -> Op
     match TcpStream::connect_timeout(&addr, timeout) {
         Ok(_) => {
             let millis = started.elapsed().as_millis();
-            report.push(
-                "tcp",
-                Verdict::Ok,
-                format!("connected to {addr} in {millis} ms"),
-            );
+            report.push("tcp", OK, format!("connected to {addr} in {millis} ms"));
             Some(addr)
         }
         Err(error) => {
@@ -217,7 +196,7 @@ fn check_tls(client: &Client, addr: SocketAddr, report: &mut Report) -> bool {
         let detail = format!(
             "not checked through the https proxy {url}; the credentials check goes through it"
         );
-        report.push("tls", Verdict::Skipped, detail);
+        report.push("tls", SKIPPED, detail);
         return true;
     }
     match client.probe_tls(addr) {
@@ -228,7 +207,7 @@ fn check_tls(client: &Client, addr: SocketAddr, report: &mut Report) -> bool {
                 summary.cipher_suite,
                 roots_text(client)
             );
-            report.push("tls", Verdict::Ok, detail);
+            report.push("tls", OK, detail);
             true
         }
         Err(error) => {
@@ -249,7 +228,7 @@ fn check_credentials(client: &Client, report: &mut Report) -> Option<Option<Syst
                 workspace.workspace_id,
                 workspace.name.as_deref().unwrap_or("unnamed")
             );
-            report.push("credentials", Verdict::Ok, detail);
+            report.push("credentials", OK, detail);
             Some(server_time)
         }
         Err(error) => {
@@ -261,49 +240,37 @@ fn check_credentials(client: &Client, report: &mut Report) -> Option<Option<Syst
 }
 
 fn check_clock(server_time: Option<SystemTime>, now: SystemTime, report: &mut Report) {
-    let local = timestamp_text(now);
-    if !seam_edge::clock_is_set(now) {
-        let detail = format!(
-            "the system clock reads {local}, before this build's release; wait for NTP to set it"
-        );
-        report.error("clock", exit::TEMPORARY, detail);
-        return;
-    }
-    let Some(server_time) = server_time else {
-        let detail = "the server sent no readable Date header, so the clock is not compared";
-        report.push("clock", Verdict::Warning, detail.to_owned());
+    let local = Timestamp::from_system_time(now).filter(|_| seam_edge::clock_is_set(now));
+    let Some(local) = local else {
+        let detail = "the system clock reads before this build's release; wait for NTP to set it";
+        report.error("clock", exit::TEMPORARY, detail.to_owned());
         return;
     };
-    let offset = unix_seconds(now) - unix_seconds(server_time);
+    let Some(server) = server_time.and_then(Timestamp::from_system_time) else {
+        let detail = "the server sent no readable Date header, so the clock is not compared";
+        report.push("clock", WARNING, detail.to_owned());
+        return;
+    };
+    let offset = local.unix_seconds() - server.unix_seconds();
     let distance = offset.unsigned_abs();
     let direction = if offset < 0 { "behind" } else { "ahead of" };
-    let detail = format!(
-        "local clock {local} is {distance} s {direction} the server's Date {}",
-        timestamp_text(server_time)
-    );
-    if distance <= CLOCK_WARNING_SECONDS {
-        report.push("clock", Verdict::Ok, detail);
+    let (verdict, code, advice) = if distance <= CLOCK_WARNING_SECONDS {
+        (OK, exit::OK, "")
     } else if distance <= CLOCK_ERROR_SECONDS {
-        let detail = format!("{detail}, more than {CLOCK_WARNING_SECONDS} s; check NTP");
-        report.push("clock", Verdict::Warning, detail);
+        (WARNING, exit::OK, "; check NTP")
     } else {
-        let detail = format!(
-            "{detail}, more than {CLOCK_ERROR_SECONDS} s: certificate and ends_at checks \
-             go wrong; set the clock (NTP)"
-        );
-        report.error("clock", exit::TEMPORARY, detail);
-    }
-}
-
-fn unix_seconds(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-        Err(error) => -i64::try_from(error.duration().as_secs()).unwrap_or(i64::MAX),
-    }
-}
-
-fn timestamp_text(time: SystemTime) -> String {
-    Timestamp::from_system_time(time).map_or_else(|| "out of range".to_owned(), |t| t.to_string())
+        let advice = "; past an hour certificate and ends_at checks go wrong: set the clock";
+        (ERROR, exit::TEMPORARY, advice)
+    };
+    let detail = format!(
+        "local clock {local} is {distance} s {direction} the server's Date {server}{advice}"
+    );
+    report.checks.push(Check {
+        name: "clock",
+        verdict,
+        detail,
+        exit_code: code,
+    });
 }
 
 fn roots_text(client: &Client) -> String {
@@ -320,6 +287,15 @@ fn roots_text(client: &Client) -> String {
         TrustedRoots::WebPki { count } => format!("roots: {count} bundled webpki roots"),
         _ => "roots: unknown".to_owned(),
     }
+}
+
+/// Formats a duration as whole seconds with up to three decimals, such as `2.5 s`,
+/// without float formatting, which costs flash.
+fn seconds_text(duration: Duration) -> String {
+    let millis = duration.subsec_millis();
+    let fraction = format!(".{millis:03}");
+    let fraction = fraction.trim_end_matches('0').trim_end_matches('.');
+    format!("{}{fraction} s", duration.as_secs())
 }
 
 fn plural(count: usize, one: &str, many: &str) -> String {
@@ -352,13 +328,6 @@ fn settings(args: &Args) -> Vec<Setting> {
             .filter(|value| !value.trim().is_empty())
     };
     let mut settings = Vec::new();
-    let mut add = |name, value: String, source: &str| {
-        settings.push(Setting {
-            name,
-            value,
-            source: source.to_owned(),
-        });
-    };
 
     let (endpoint, source) = match (&args.endpoint, env("SEAM_ENDPOINT"), env("SEAM_API_URL")) {
         (Some(endpoint), ..) => (endpoint.clone(), "--endpoint"),
@@ -372,134 +341,140 @@ fn settings(args: &Args) -> Vec<Setting> {
     } else {
         endpoint.escape_debug().to_string()
     };
-    add("endpoint", endpoint, source);
+    settings.push(("endpoint", endpoint, source));
 
     let (credentials, source) = credentials_source(args, &env);
-    add("credentials", credentials.to_owned(), &source);
-    if credentials == TOKEN {
-        let source = if args.workspace_id.is_some() {
-            "--workspace-id"
-        } else {
-            "SEAM_WORKSPACE_ID"
+    let is_token = credentials.starts_with(TOKEN);
+    settings.push(("credentials", credentials, source));
+    if is_token {
+        let (workspace_id, source) = match &args.workspace_id {
+            Some(id) => (Some(id.clone()), "--workspace-id"),
+            None => (env("SEAM_WORKSPACE_ID"), "SEAM_WORKSPACE_ID"),
         };
-        let workspace_id = args
-            .workspace_id
-            .clone()
-            .or_else(|| env("SEAM_WORKSPACE_ID"))
-            .unwrap_or_default();
-        add(
-            "workspace id",
-            workspace_id.escape_debug().to_string(),
-            source,
-        );
+        let workspace_id = workspace_id.unwrap_or_default().escape_debug().to_string();
+        settings.push(("workspace id", workspace_id, source));
     }
 
-    match &args.ca_file {
-        Some(path) => add(
-            "roots",
-            format!("CA file {:?}", path.display()),
-            "--ca-file",
-        ),
-        None => add("roots", "bundled webpki roots".to_owned(), "default"),
-    }
-    let seconds = |value: Option<Duration>, default: Duration, flag: &str| {
-        let source = if value.is_some() { flag } else { "default" };
-        let value = value.unwrap_or(default);
-        (format!("{} s", value.as_secs_f64()), source.to_owned())
+    let roots = match &args.ca_file {
+        Some(path) => (format!("CA file {:?}", path.display()), "--ca-file"),
+        None => ("bundled webpki roots".to_owned(), "default"),
     };
-    let (value, source) = seconds(
-        args.connect_timeout,
-        seam_edge::DEFAULT_CONNECT_TIMEOUT,
-        "--connect-timeout",
-    );
-    add("connect timeout", value, &source);
-    let (value, source) = seconds(args.timeout, seam_edge::DEFAULT_TIMEOUT, "--timeout");
-    add("timeout", value, &source);
-    let (value, source) = seconds(args.deadline, seam_edge::DEFAULT_DEADLINE, "--deadline");
-    add("deadline", value, &source);
+    settings.push(("roots", roots.0, roots.1));
+    let durations = [
+        (
+            "connect timeout",
+            args.connect_timeout,
+            seam_edge::DEFAULT_CONNECT_TIMEOUT,
+            "--connect-timeout",
+        ),
+        (
+            "timeout",
+            args.timeout,
+            seam_edge::DEFAULT_TIMEOUT,
+            "--timeout",
+        ),
+        (
+            "deadline",
+            args.deadline,
+            seam_edge::DEFAULT_DEADLINE,
+            "--deadline",
+        ),
+    ];
+    for (name, value, default, flag) in durations {
+        let source = if value.is_some() { flag } else { "default" };
+        settings.push((name, seconds_text(value.unwrap_or(default)), source));
+    }
     let source = if args.retries.is_some() {
         "--retries"
     } else {
         "default"
     };
     let retries = args.retries.unwrap_or(seam_edge::DEFAULT_RETRIES);
-    add("retries", retries.to_string(), source);
+    settings.push(("retries", retries.to_string(), source));
     // TODO: add the outbox's queue folder here, as "queue dir" from --queue-dir or its
     // default, once the outbox command's --queue-dir flag is merged.
     settings
 }
 
-/// Returns the kind of credentials, with the prefix its token must have, and where it
-/// came from, in the order `build_client` reads them. The token itself is never read here.
+/// Returns the kind of credentials, with the prefix its token must have and the file it is
+/// read from, and where it came from, in the order `build_client` reads them. The token
+/// itself is never read here.
 fn credentials_source(
     args: &Args,
     env: &impl Fn(&str) -> Option<String>,
-) -> (&'static str, String) {
+) -> (String, &'static str) {
+    let in_file = |kind: &str, path: &std::path::Path| format!("{kind} in {:?}", path.display());
     if let Some(path) = &args.api_key_file {
-        return (API_KEY, format!("--api-key-file {:?}", path.display()));
+        return (in_file(API_KEY, path), "--api-key-file");
     }
     if let Some(path) = &args.token_file {
-        return (TOKEN, format!("--token-file {:?}", path.display()));
+        return (in_file(TOKEN, path), "--token-file");
     }
     if let Some(path) = env("SEAM_API_KEY_FILE") {
-        return (API_KEY, format!("SEAM_API_KEY_FILE {path:?}"));
+        return (in_file(API_KEY, path.as_ref()), "SEAM_API_KEY_FILE");
     }
     if env("SEAM_API_KEY").is_some() {
-        return (API_KEY, "SEAM_API_KEY".to_owned());
+        return (API_KEY.to_owned(), "SEAM_API_KEY");
     }
     if env("SEAM_PERSONAL_ACCESS_TOKEN").is_some() {
-        return (TOKEN, "SEAM_PERSONAL_ACCESS_TOKEN".to_owned());
+        return (TOKEN.to_owned(), "SEAM_PERSONAL_ACCESS_TOKEN");
     }
-    ("none", "nothing set".to_owned())
+    ("none".to_owned(), "nothing set")
 }
 
 fn print_text(report: &Report, settings: &[Setting]) {
     let mut text = String::new();
     for check in &report.checks {
-        text.push_str(&format!("{}: {}", check.name, check.verdict.name()));
-        if !check.detail.is_empty() {
-            text.push_str(&format!(": {}", check.detail));
-        }
-        text.push('\n');
+        text.push_str(&format!(
+            "{}: {}: {}\n",
+            check.name, check.verdict, check.detail
+        ));
         if check.name == "configuration" {
-            for setting in settings {
-                let line = format!(
-                    "    {}: {} ({})\n",
-                    setting.name, setting.value, setting.source
-                );
-                text.push_str(&line);
+            for (name, value, source) in settings {
+                text.push_str(&format!("    {name}: {value} ({source})\n"));
             }
         }
     }
     output::print_stdout(&text);
 }
 
+/// Returns a JSON object of string members.
+fn object(members: &[(&str, &str)]) -> Object {
+    // A loop of inserts, because collecting into the map would compile in a sort.
+    let mut object = Object::new();
+    for (key, value) in members {
+        object.insert((*key).to_owned(), Value::String((*value).to_owned()));
+    }
+    object
+}
+
 /// Prints `{"ok", "exit_code", "checks": [{"name", "verdict", "detail"}]}`, where the
 /// configuration check also has `values`: `[{"name", "value", "source"}]`.
 fn print_json(report: &Report, settings: &[Setting]) {
-    let string = |text: &str| Value::String(text.to_owned());
-    let checks = report.checks.iter().map(|check| {
-        let mut object = Object::new();
-        object.insert("name".to_owned(), string(check.name));
-        object.insert("verdict".to_owned(), string(check.verdict.name()));
-        object.insert("detail".to_owned(), string(&check.detail));
+    let mut checks = Array::new();
+    for check in &report.checks {
+        let mut members = object(&[
+            ("name", check.name),
+            ("verdict", check.verdict),
+            ("detail", &check.detail),
+        ]);
         if check.name == "configuration" {
-            let values = settings.iter().map(|setting| {
-                let mut value = Object::new();
-                value.insert("name".to_owned(), string(setting.name));
-                value.insert("value".to_owned(), string(&setting.value));
-                value.insert("source".to_owned(), string(&setting.source));
-                Value::Object(value)
+            let values = settings.iter().map(|(name, value, source)| {
+                Value::Object(object(&[
+                    ("name", name),
+                    ("value", value),
+                    ("source", source),
+                ]))
             });
-            object.insert("values".to_owned(), Value::Array(values.collect()));
+            members.insert("values".to_owned(), Value::Array(values.collect()));
         }
-        Value::Object(object)
-    });
+        checks.push(Value::Object(members));
+    }
     let code = report.exit_code();
-    let mut object = Object::new();
-    object.insert("ok".to_owned(), Value::Bool(code == exit::OK));
+    let mut members = Object::new();
+    members.insert("ok".to_owned(), Value::Bool(code == exit::OK));
     let code = Value::Number(Number::U64(u64::from(code)));
-    object.insert("exit_code".to_owned(), code);
-    object.insert("checks".to_owned(), Value::Array(checks.collect()));
-    output::print_stdout(&format!("{}\n", json::to_string(&object)));
+    members.insert("exit_code".to_owned(), code);
+    members.insert("checks".to_owned(), Value::Array(checks));
+    output::print_stdout(&format!("{}\n", json::to_string(&members)));
 }
