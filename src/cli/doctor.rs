@@ -154,7 +154,13 @@ fn resolve(client: &Client, report: &mut Report) -> Option<Vec<SocketAddr>> {
         ProxyRoute::Proxy { .. } => "proxy host",
         _ => "host",
     };
-    match (host, port).to_socket_addrs() {
+    // The same `host:port` text form as ureq 3.5 resolves, so the code is shared.
+    let host_port = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    match host_port.to_socket_addrs() {
         Ok(addrs) => {
             let addrs: Vec<SocketAddr> = addrs.collect();
             let ips: Vec<String> = addrs.iter().map(|addr| addr.ip().to_string()).collect();
@@ -322,11 +328,7 @@ fn proxy_text(args: &Args, route: &ProxyRoute) -> String {
 /// precedence as `build_client`: flags, then files named by flags or variables, then
 /// variables, then defaults.
 fn settings(args: &Args) -> Vec<Setting> {
-    let env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|value| !value.trim().is_empty())
-    };
+    let env = super::env_var;
     let mut settings = Vec::new();
 
     let (endpoint, source) = match (&args.endpoint, env("SEAM_ENDPOINT"), env("SEAM_API_URL")) {
@@ -339,7 +341,7 @@ fn settings(args: &Args) -> Vec<Setting> {
     let endpoint = if endpoint.contains('@') {
         "(not shown: it contains user info)".to_owned()
     } else {
-        endpoint.escape_debug().to_string()
+        escaped(&endpoint)
     };
     settings.push(("endpoint", endpoint, source));
 
@@ -351,7 +353,7 @@ fn settings(args: &Args) -> Vec<Setting> {
             Some(id) => (Some(id.clone()), "--workspace-id"),
             None => (env("SEAM_WORKSPACE_ID"), "SEAM_WORKSPACE_ID"),
         };
-        let workspace_id = workspace_id.unwrap_or_default().escape_debug().to_string();
+        let workspace_id = escaped(&workspace_id.unwrap_or_default());
         settings.push(("workspace id", workspace_id, source));
     }
 
@@ -394,6 +396,11 @@ fn settings(args: &Args) -> Vec<Setting> {
     // TODO: add the outbox's queue folder here, as "queue dir" from --queue-dir or its
     // default, once the outbox command's --queue-dir flag is merged.
     settings
+}
+
+/// Returns `text` with control characters and quotes escaped, as Rust's `{:?}` does.
+fn escaped(text: &str) -> String {
+    text.escape_debug().to_string()
 }
 
 /// Returns the kind of credentials, with the prefix its token must have and the file it is

@@ -255,11 +255,7 @@ fn auth_check(args: &Args, client: &Client) -> Result<(), CliError> {
 
 /// Builds the client: flags first, then the environment for whatever the flags left unset.
 fn build_client(args: &Args) -> Result<Client, CliError> {
-    let env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|value| !value.trim().is_empty())
-    };
+    let env = env_var;
     let workspace_id = args
         .workspace_id
         .clone()
@@ -295,6 +291,13 @@ fn build_client(args: &Args) -> Result<Client, CliError> {
         _ => env(name),
     })?;
     Ok(builder.build()?)
+}
+
+/// Returns an environment variable's value, `None` when it is unset, blank or not UTF-8.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// Reads the credentials from `--api-key-file`, `--token-file` or `SEAM_API_KEY_FILE`, in
