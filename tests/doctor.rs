@@ -488,12 +488,76 @@ fn proxy_shown_with_password_hidden() {
             .starts_with(&format!("tcp: ok: connected to {} ", proxy.addr)),
         "{out}"
     );
-    assert_eq!(out.verdict("tls"), "ok", "{out}");
+    assert!(
+        out.line("tls").starts_with("tls: ok: TLSv1.3 TLS13_"),
+        "{out}"
+    );
     // The TLS probe and the credentials request each open a tunnel.
     let connect = format!("CONNECT {} HTTP/1.1", fake.addr());
     assert_eq!(proxy.request_lines(), [connect.clone(), connect]);
+    // Both send the proxy credentials, base64 of "gateway:pr0xy-s3cret".
+    for head in proxy.heads() {
+        let head = head.to_ascii_lowercase();
+        assert!(
+            head.contains("proxy-authorization: basic z2f0zxdhetpwcjb4es1zm2nyzxq=\r\n"),
+            "{head}"
+        );
+    }
     out.assert_hides(PROXY_PASSWORD);
     out.assert_hides(fake.api_key());
+}
+
+#[test]
+fn other_ca_through_proxy_fails_tls() {
+    let fake = start_fake();
+    let other = start_fake();
+    let proxy = common::TunnelProxy::start(fake.addr());
+    let ca = CaFile::new(other.ca_pem());
+    let url = proxy.url();
+    let env = [
+        ("SEAM_API_KEY", fake.api_key()),
+        ("https_proxy", url.as_str()),
+    ];
+    let out = run(&mut doctor(&fake.endpoint(), &ca, &env));
+
+    assert_eq!(out.code, Some(TEMPORARY), "{out}");
+    assert_eq!(out.verdict("tls"), "error", "{out}");
+    assert!(
+        out.line("tls").contains("signed by an unknown authority"),
+        "{out}"
+    );
+    assert_eq!(out.verdict("proxy"), "ok", "{out}");
+    assert_eq!(
+        out.line("credentials"),
+        "credentials: skipped: no TLS connection"
+    );
+}
+
+#[test]
+fn proxy_refusing_tunnel_fails_tls() {
+    let fake = start_fake();
+    // The proxy tunnels only to the other fake, so it answers 403 to CONNECT.
+    let other = start_fake();
+    let proxy = common::TunnelProxy::start(other.addr());
+    let ca = CaFile::new(fake.ca_pem());
+    let url = proxy.url();
+    let env = [
+        ("SEAM_API_KEY", fake.api_key()),
+        ("https_proxy", url.as_str()),
+    ];
+    let out = run(&mut doctor(&fake.endpoint(), &ca, &env));
+
+    assert_eq!(out.code, Some(TEMPORARY), "{out}");
+    assert_eq!(out.verdict("tcp"), "ok", "{out}");
+    assert_eq!(out.verdict("tls"), "error", "{out}");
+    assert!(
+        out.line("tls").contains("proxy server responded 403"),
+        "{out}"
+    );
+    assert_eq!(
+        out.line("credentials"),
+        "credentials: skipped: no TLS connection"
+    );
 }
 
 #[test]
