@@ -535,7 +535,7 @@ impl Client {
         &self.inner.proxy_route
     }
 
-    /// Opens a TCP connection to `addr`, asks for a CONNECT tunnel to the endpoint when
+    /// Opens a TCP connection to `addr`, requests a CONNECT tunnel to the endpoint when
     /// the client uses a proxy (then `addr` is the proxy's address), and completes a TLS
     /// handshake with the endpoint, trusting the same roots as requests do. The connect
     /// timeout bounds the connect and each read and write. It sends no HTTP request and

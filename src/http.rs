@@ -151,7 +151,7 @@ fn transport_error(error: ureq::Error, request: &Request<'_>) -> Error {
 }
 
 /// Maps a ureq error on the way to `target`, through `proxy` (password hidden) if set, to
-/// the place it failed; `now` is the clock for the hint on certificate errors.
+/// the place it failed. `now` is the clock shown in the hint on certificate errors.
 pub(crate) fn transport_error_at(
     error: ureq::Error,
     target: &str,

@@ -58,7 +58,7 @@ pub enum ProxyRoute {
         proxy: String,
         /// The variable or option that set the proxy, such as `https_proxy`.
         origin: String,
-        /// The variable that holds the no-proxy list, `no_proxy` or `NO_PROXY`.
+        /// The variable that contains the no-proxy list, `no_proxy` or `NO_PROXY`.
         no_proxy_origin: String,
     },
     /// Connections go through an HTTP CONNECT proxy.
@@ -74,7 +74,7 @@ pub enum ProxyRoute {
     },
 }
 
-/// What a TLS handshake negotiated, from [`Client::probe_tls`].
+/// The protocol version and cipher suite a TLS handshake negotiated, from [`Client::probe_tls`].
 ///
 /// [`Client::probe_tls`]: crate::Client::probe_tls
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub struct TlsSummary {
     pub cipher_suite: String,
 }
 
-/// Largest response head read from a proxy's answer to CONNECT.
+/// Largest response head read from a proxy's response to CONNECT.
 const MAX_PROXY_HEAD: usize = 8 * 1024;
 
 /// Settings of one TLS probe, borrowed from the client.
@@ -100,12 +100,13 @@ pub(crate) struct Probe<'a> {
     pub(crate) now: SystemTime,
 }
 
-/// Connects to `addr`, asks the proxy for a tunnel when one is set, and completes a TLS
+/// Connects to `addr`, requests a tunnel from the proxy when one is set, and completes a TLS
 /// handshake with the roots the client trusts.
 pub(crate) fn probe_tls(probe: &Probe<'_>, addr: SocketAddr) -> Result<TlsSummary, Error> {
     let shown_proxy = probe.proxy.map(|(_, shown)| shown);
     let failed =
         |error: ureq::Error| http::transport_error_at(error, probe.target, shown_proxy, probe.now);
+
     if let Some((proxy, shown)) = probe.proxy
         && proxy.protocol() != ureq::ProxyProtocol::Http
     {
@@ -117,6 +118,7 @@ pub(crate) fn probe_tls(probe: &Probe<'_>, addr: SocketAddr) -> Result<TlsSummar
     tcp.set_read_timeout(Some(probe.timeout))
         .and_then(|()| tcp.set_write_timeout(Some(probe.timeout)))
         .map_err(|e| failed(e.into()))?;
+
     if let Some((proxy, _)) = probe.proxy {
         open_tunnel(&mut tcp, proxy, probe.target).map_err(failed)?;
     }
@@ -126,6 +128,7 @@ pub(crate) fn probe_tls(probe: &Probe<'_>, addr: SocketAddr) -> Result<TlsSummar
         .and_then(|config| ClientConnection::new(config, name))
         .map_err(|error| failed(ureq::Error::Rustls(error)))?;
     handshake(&mut tls, &mut tcp).map_err(failed)?;
+
     let protocol = match tls.protocol_version() {
         Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3",
         Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
@@ -154,7 +157,7 @@ fn handshake(tls: &mut ClientConnection, tcp: &mut TcpStream) -> Result<(), ureq
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, closed).into());
         }
         if let Err(error) = tls.process_new_packets() {
-            // Send the alert that tells the server why, as complete_io does.
+            // Send the alert that reports the failure to the server, as complete_io does.
             let _ = tls.write_tls(tcp);
             return Err(ureq::Error::Rustls(error));
         }
@@ -216,7 +219,7 @@ fn client_config(
 }
 
 /// Asks an HTTP proxy for a tunnel to `target` with CONNECT, sending the same request
-/// head as ureq 3.5 (user agent left out), and reads its answer.
+/// head as ureq 3.5 (user agent left out), and reads the response.
 fn open_tunnel(tcp: &mut TcpStream, proxy: &ureq::Proxy, target: &str) -> Result<(), ureq::Error> {
     let mut head = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
     if proxy.username().is_some() || proxy.password().is_some() {
@@ -228,7 +231,7 @@ fn open_tunnel(tcp: &mut TcpStream, proxy: &ureq::Proxy, target: &str) -> Result
     head.push_str("\r\n");
     tcp.write_all(head.as_bytes())?;
 
-    // The answer is read one byte at a time, so no byte of the TLS handshake is consumed.
+    // The response is read one byte at a time, so no byte of the TLS handshake is consumed.
     let mut answer = Vec::new();
     let mut byte = [0_u8; 1];
     while !answer.ends_with(b"\r\n\r\n") {

@@ -536,7 +536,7 @@ fn other_ca_through_proxy_fails_tls() {
 #[test]
 fn proxy_refusing_tunnel_fails_tls() {
     let fake = start_fake();
-    // The proxy tunnels only to the other fake, so it answers 403 to CONNECT.
+    // The proxy tunnels only to the other fake, so it responds 403 to CONNECT.
     let other = start_fake();
     let proxy = common::TunnelProxy::start(other.addr());
     let ca = CaFile::new(fake.ca_pem());

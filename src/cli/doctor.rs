@@ -119,7 +119,13 @@ fn network_checks(args: &Args, client: &Client, report: &mut Report) {
     let connect_timeout = args
         .connect_timeout
         .unwrap_or(seam_edge::DEFAULT_CONNECT_TIMEOUT);
-    let addr = resolve(client, report).and_then(|addrs| connect(addrs, connect_timeout, report));
+    let addr = match resolve(client, report) {
+        Some(addr) => connect(addr, connect_timeout, report),
+        None => {
+            report.skip(&["tcp"], "no address to connect to");
+            None
+        }
+    };
     let tls_ok = match addr {
         Some(addr) => check_tls(client, addr, report),
         None => {
@@ -148,7 +154,8 @@ fn first_hop(client: &Client) -> (&str, u16) {
     }
 }
 
-fn resolve(client: &Client, report: &mut Report) -> Option<Vec<SocketAddr>> {
+/// Returns the first address of the first hop's host, after pushing the dns line.
+fn resolve(client: &Client, report: &mut Report) -> Option<SocketAddr> {
     let (host, port) = first_hop(client);
     let what = match client.proxy_route() {
         ProxyRoute::Proxy { .. } => "proxy host",
@@ -160,25 +167,29 @@ fn resolve(client: &Client, report: &mut Report) -> Option<Vec<SocketAddr>> {
     } else {
         format!("{host}:{port}")
     };
-    match host_port.to_socket_addrs() {
-        Ok(addrs) => {
-            let addrs: Vec<SocketAddr> = addrs.collect();
-            let ips: Vec<String> = addrs.iter().map(|addr| addr.ip().to_string()).collect();
-            let count = plural(addrs.len(), "address", "addresses");
-            let detail = format!("{what} {host} resolves to {count}: {}", ips.join(", "));
-            report.push("dns", OK, detail);
-            Some(addrs).filter(|addrs| !addrs.is_empty())
-        }
+    let addrs: Vec<SocketAddr> = match host_port.to_socket_addrs() {
+        Ok(addrs) => addrs.collect(),
+        // NOTE: no test covers a failed lookup, because tests query no resolver beyond
+        // loopback addresses, which always resolve.
         Err(error) => {
             let detail = format!("could not resolve {what} {host}: {error}");
             report.error("dns", exit::TEMPORARY, detail);
-            None
+            return None;
         }
-    }
+    };
+    let Some(first) = addrs.first().copied() else {
+        let detail = format!("{what} {host} resolves to no address");
+        report.error("dns", exit::TEMPORARY, detail);
+        return None;
+    };
+    let ips: Vec<String> = addrs.iter().map(|addr| addr.ip().to_string()).collect();
+    let count = plural(addrs.len(), "address", "addresses");
+    let detail = format!("{what} {host} resolves to {count}: {}", ips.join(", "));
+    report.push("dns", OK, detail);
+    Some(first)
 }
 
-fn connect(addrs: Vec<SocketAddr>, timeout: Duration, report: &mut Report) -> Option<SocketAddr> {
-    let addr = addrs[0];
+fn connect(addr: SocketAddr, timeout: Duration, report: &mut Report) -> Option<SocketAddr> {
     let started = Instant::now();
     match TcpStream::connect_timeout(&addr, timeout) {
         Ok(_) => {

@@ -57,7 +57,7 @@
 //!
 //! Every response carries a unique `seam-request-id`, a `content-length` and a `date` from
 //! the real clock, which [`FakeSeamBuilder::clock_skew`] shifts and
-//! [`FakeSeamBuilder::omit_date`] leaves out; a queued reply with its own `date` keeps
+//! [`FakeSeamBuilder::omit_date`] leaves out. A queued reply with its own `date` keeps
 //! it. Connections
 //! stay open for further requests (HTTP/1.1 keep-alive) and close after 60 seconds idle.
 //! Request bodies may use `content-length` or chunked transfer coding; a body over 1 MiB
@@ -298,7 +298,7 @@ impl FakeSeamBuilder {
     }
 
     /// Shifts the time in the `date` header of every response by `seconds`, ahead when
-    /// positive and behind when negative, so that a client's clock check sees a skewed
+    /// positive and behind when negative, so that a client's clock check meets a skewed
     /// server. Only the header moves: certificates and `ends_at` checks use the real clock.
     ///
     /// Default: 0, the real clock.
