@@ -322,6 +322,11 @@ fn wrong_api_key_fails_credentials() {
         out.line("clock"),
         "clock: skipped: no response from the server"
     );
+    assert!(
+        out.stderr
+            .starts_with("seam-edge: doctor: credentials failed: unauthorized"),
+        "{out}"
+    );
     out.assert_hides(key);
 }
 

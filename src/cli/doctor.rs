@@ -70,7 +70,7 @@ impl Report {
         }
     }
 
-    /// Returns the exit code of the first error, or 0.
+    /// Returns the exit code of the first error, or 0 when there is none.
     fn exit_code(&self) -> u8 {
         self.checks
             .iter()
@@ -111,6 +111,14 @@ pub fn run(args: &Args) -> ExitCode {
         print_json(&report, &settings);
     } else {
         print_text(&report, &settings);
+    }
+    // Errors also go to stderr, as for every command, so cron mails them.
+    if let Some(check) = report.checks.iter().find(|check| check.verdict == ERROR) {
+        let line = format!(
+            "seam-edge: doctor: {} failed: {}\n",
+            check.name, check.detail
+        );
+        output::print_stderr(&line);
     }
     ExitCode::from(report.exit_code())
 }
