@@ -165,7 +165,7 @@ fn first_hop(client: &Client) -> (&str, u16) {
 /// Returns the first address of the first hop's host, after pushing the dns line.
 fn resolve(client: &Client, report: &mut Report) -> Option<SocketAddr> {
     let (host, port) = first_hop(client);
-    let what = match client.proxy_route() {
+    let host_kind = match client.proxy_route() {
         ProxyRoute::Proxy { .. } => "proxy host",
         _ => "host",
     };
@@ -180,19 +180,19 @@ fn resolve(client: &Client, report: &mut Report) -> Option<SocketAddr> {
         // NOTE: no test covers a failed lookup, because tests query no resolver beyond
         // loopback addresses, which always resolve.
         Err(error) => {
-            let detail = format!("could not resolve {what} {host}: {error}");
+            let detail = format!("could not resolve {host_kind} {host}: {error}");
             report.error("dns", exit::TEMPORARY, detail);
             return None;
         }
     };
     let Some(first) = addrs.first().copied() else {
-        let detail = format!("{what} {host} resolves to no address");
+        let detail = format!("{host_kind} {host} resolves to no address");
         report.error("dns", exit::TEMPORARY, detail);
         return None;
     };
     let ips: Vec<String> = addrs.iter().map(|addr| addr.ip().to_string()).collect();
     let count = plural(addrs.len(), "address", "addresses");
-    let detail = format!("{what} {host} resolves to {count}: {}", ips.join(", "));
+    let detail = format!("{host_kind} {host} resolves to {count}: {}", ips.join(", "));
     report.push("dns", OK, detail);
     Some(first)
 }
@@ -323,8 +323,8 @@ fn seconds_text(duration: Duration) -> String {
     format!("{}{fraction} s", duration.as_secs())
 }
 
-fn plural(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
+fn plural(count: usize, singular: &str, plural: &str) -> String {
+    format!("{count} {}", if count == 1 { singular } else { plural })
 }
 
 fn proxy_text(args: &Args, route: &ProxyRoute) -> String {
