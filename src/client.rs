@@ -1,6 +1,7 @@
 //! The client, its builder, and the handles that mirror Seam's API routes.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -12,6 +13,7 @@ use crate::credential::Credentials;
 use crate::env::{self, ProxySetting};
 use crate::error::{Error, Quoted};
 use crate::http::{self, AgentSettings, Request};
+use crate::probe::{self, Probe, ProxyRoute, TlsSummary, TrustedRoots};
 use crate::response::Reply;
 use crate::retry;
 use crate::workspace::Workspaces;
@@ -270,11 +272,16 @@ impl ClientBuilder {
             )
         })?;
         auth.validate()?;
-        let roots = load_roots(&self.roots)?;
-        let (proxy, proxy_shown) = self.proxy.resolve(&endpoint.host)?.unzip();
+        let roots = load_roots(&self.roots)?.map(Arc::new);
+        let trusted_roots = describe_roots(&self.roots, roots.as_deref());
+        let (proxy, proxy_route) = self.proxy.resolve(&endpoint.host)?;
+        let proxy_shown = match &proxy_route {
+            ProxyRoute::Proxy { url, .. } => Some(url.clone()),
+            _ => None,
+        };
         let agent = http::build_agent(AgentSettings {
-            roots,
-            proxy,
+            roots: roots.clone(),
+            proxy: proxy.clone(),
             user_agent: self.user_agent,
         });
         Ok(Client {
@@ -282,6 +289,10 @@ impl ClientBuilder {
                 agent,
                 endpoint,
                 proxy_shown,
+                proxy,
+                proxy_route,
+                roots,
+                trusted_roots,
                 auth,
                 clock: self.clock,
                 connect_timeout: self.connect_timeout,
@@ -294,11 +305,13 @@ impl ClientBuilder {
     }
 }
 
-/// A parsed endpoint: the base URL without a trailing slash, and its host for messages.
+/// A parsed endpoint: the base URL without a trailing slash, its host and port, and
+/// `host:port` for messages.
 #[derive(Debug)]
 struct Endpoint {
     base: String,
     host: String,
+    port: u16,
     target: String,
 }
 
@@ -353,7 +366,12 @@ impl Endpoint {
             format!("{host}:{port}")
         };
         let base = text.trim_end_matches('/').to_owned();
-        Ok(Endpoint { base, host, target })
+        Ok(Endpoint {
+            base,
+            host,
+            port,
+            target,
+        })
     }
 }
 
@@ -380,6 +398,21 @@ fn read_ca_file(path: &std::path::Path, origin: &str) -> Result<Vec<u8>, Error> 
         )));
     }
     Ok(pem)
+}
+
+/// Describes the roots for [`Client::trusted_roots`]; `certs` are those `load_roots` read.
+fn describe_roots(roots: &Roots, certs: Option<&Vec<Certificate<'static>>>) -> TrustedRoots {
+    let count = certs.map_or(0, Vec::len);
+    match roots {
+        Roots::WebPki => TrustedRoots::WebPki {
+            count: webpki_roots::TLS_SERVER_ROOTS.len(),
+        },
+        Roots::PemFile(path) => TrustedRoots::PemFile {
+            path: path.clone(),
+            count,
+        },
+        Roots::PemBytes(_) => TrustedRoots::Pem { count },
+    }
 }
 
 fn load_roots(roots: &Roots) -> Result<Option<Vec<Certificate<'static>>>, Error> {
@@ -425,6 +458,12 @@ struct Inner {
     endpoint: Endpoint,
     /// The proxy in use, password hidden, for error messages.
     proxy_shown: Option<String>,
+    /// The proxy in use, for the TLS probe.
+    proxy: Option<ureq::Proxy>,
+    proxy_route: ProxyRoute,
+    /// The certificates of a CA file or PEM data, `None` for the compiled-in roots.
+    roots: Option<Arc<Vec<Certificate<'static>>>>,
+    trusted_roots: TrustedRoots,
     auth: Auth,
     clock: Clock,
     connect_timeout: Duration,
@@ -479,6 +518,47 @@ impl Client {
     /// Returns the credentials in use; their `Debug` output hides the token.
     pub fn auth(&self) -> &Auth {
         &self.inner.auth
+    }
+
+    /// Returns the endpoint's host, without brackets for an IPv6 address, and its port.
+    pub fn endpoint_host_port(&self) -> (&str, u16) {
+        (&self.inner.endpoint.host, self.inner.endpoint.port)
+    }
+
+    /// Returns the certificate authorities the client trusts.
+    pub fn trusted_roots(&self) -> &TrustedRoots {
+        &self.inner.trusted_roots
+    }
+
+    /// Returns whether requests go through a proxy, which one and where it was set.
+    pub fn proxy_route(&self) -> &ProxyRoute {
+        &self.inner.proxy_route
+    }
+
+    /// Opens a TCP connection to `addr`, requests a CONNECT tunnel to the endpoint when
+    /// the client uses a proxy (then `addr` is the proxy's address), and completes a TLS
+    /// handshake with the endpoint, trusting the same roots as requests do. The connect
+    /// timeout bounds the connect and each read and write. It sends no HTTP request and
+    /// no token, so it shows whether TLS works before the credentials are tried.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transport`] as for a request: `Connect` when the connection or the
+    /// tunnel fails, `Tls` or `TlsClock` (with the clock hint) when the handshake fails,
+    /// `Timeout`. [`Error::Config`] when the proxy rejects its credentials (407) or is an
+    /// `https://` proxy, which this probe does not support.
+    pub fn probe_tls(&self, addr: SocketAddr) -> Result<TlsSummary, Error> {
+        let inner = &*self.inner;
+        let proxy = inner.proxy.as_ref().zip(inner.proxy_shown.as_deref());
+        let probe = Probe {
+            host: &inner.endpoint.host,
+            target: &inner.endpoint.target,
+            roots: inner.roots.as_ref(),
+            proxy,
+            timeout: inner.connect_timeout,
+            now: self.now(),
+        };
+        probe::probe_tls(&probe, addr)
     }
 
     pub(crate) fn now(&self) -> SystemTime {

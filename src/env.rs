@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use crate::auth::Auth;
 use crate::error::{Error, Quoted};
+use crate::probe::ProxyRoute;
 
 /// Proxy variables for https requests, in the order curl reads them.
 const PROXY_VARS: [&str; 4] = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"];
@@ -57,7 +58,9 @@ pub(crate) fn proxy(var: &impl Fn(&str) -> Option<String>) -> ProxySetting {
     let Some((name, url)) = found else {
         return ProxySetting::Off;
     };
-    let no_proxy = NO_PROXY_VARS.iter().find_map(|name| var(name));
+    let no_proxy = NO_PROXY_VARS
+        .iter()
+        .find_map(|name| var(name).map(|list| (*name, list)));
     ProxySetting::Url {
         url,
         origin: name.to_owned(),
@@ -72,11 +75,11 @@ pub(crate) enum ProxySetting {
     Unset,
     /// No proxy, by choice or because no variable is set.
     Off,
-    /// A proxy URL, where it came from, and the hosts that bypass it.
+    /// A proxy URL, where it came from, and the hosts that bypass it with their variable.
     Url {
         url: String,
         origin: String,
-        no_proxy: Option<String>,
+        no_proxy: Option<(&'static str, String)>,
     },
 }
 
@@ -92,27 +95,42 @@ impl fmt::Debug for ProxySetting {
 }
 
 impl ProxySetting {
-    /// Returns the proxy to use for `host` with its URL for messages (password hidden), or
-    /// `None` when there is none or `host` is on the no-proxy list.
-    pub(crate) fn resolve(&self, host: &str) -> Result<Option<(ureq::Proxy, String)>, Error> {
+    /// Returns the proxy to use for `host`, or `None` when there is none or `host` is on
+    /// the no-proxy list, and the route for diagnostics, password hidden.
+    pub(crate) fn resolve(&self, host: &str) -> Result<(Option<ureq::Proxy>, ProxyRoute), Error> {
         let ProxySetting::Url {
             url,
             origin,
             no_proxy,
         } = self
         else {
-            return Ok(None);
+            return Ok((None, ProxyRoute::Direct));
         };
         let proxy = parse_proxy(url, origin)?;
-        if let Some(list) = no_proxy
+        let shown = redact_userinfo(url);
+        if let Some((list_origin, list)) = no_proxy
             && bypasses_proxy(list, host)
         {
             log::info!("{host} is on the no-proxy list; connecting directly");
-            return Ok(None);
+            let route = ProxyRoute::Bypassed {
+                proxy: shown,
+                origin: origin.clone(),
+                no_proxy_origin: (*list_origin).to_owned(),
+            };
+            return Ok((None, route));
         }
-        let shown = redact_userinfo(url);
         log::info!("using proxy {shown} from {origin}");
-        Ok(Some((proxy, shown)))
+        let route = ProxyRoute::Proxy {
+            url: shown,
+            origin: origin.clone(),
+            host: proxy
+                .host()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port: proxy.port(),
+        };
+        Ok((Some(proxy), route))
     }
 }
 

@@ -17,7 +17,7 @@ pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
 /// Settings the agent is built from.
 pub(crate) struct AgentSettings {
-    pub(crate) roots: Option<Vec<Certificate<'static>>>,
+    pub(crate) roots: Option<Arc<Vec<Certificate<'static>>>>,
     pub(crate) proxy: Option<ureq::Proxy>,
     pub(crate) user_agent: String,
 }
@@ -27,7 +27,7 @@ pub(crate) struct AgentSettings {
 /// default and each attempt's timeouts are clipped to the deadline.
 pub(crate) fn build_agent(settings: AgentSettings) -> ureq::Agent {
     let roots = match settings.roots {
-        Some(certs) => RootCerts::Specific(Arc::new(certs)),
+        Some(certs) => RootCerts::Specific(certs),
         None => RootCerts::WebPki,
     };
     let tls = TlsConfig::builder()
@@ -120,6 +120,7 @@ fn read_reply(
     let content_type = header("content-type");
     let location = header("location");
     let retry_after = header("retry-after");
+    let date = header("date");
 
     // Reading one byte past the cap distinguishes a body that was cut from one that fits
     // exactly. The start of an oversized body is kept for the error's excerpt.
@@ -138,6 +139,7 @@ fn read_reply(
         content_type,
         location,
         retry_after,
+        date,
         body,
         truncated,
     })
@@ -145,12 +147,22 @@ fn read_reply(
 
 /// Maps a ureq error to the place the request failed.
 fn transport_error(error: ureq::Error, request: &Request<'_>) -> Error {
-    let target = request.target;
+    transport_error_at(error, request.target, request.proxy, request.now)
+}
+
+/// Maps a ureq error on the way to `target`, through `proxy` (password hidden) if set, to
+/// the place it failed. `now` is the clock shown in the hint on certificate errors.
+pub(crate) fn transport_error_at(
+    error: ureq::Error,
+    target: &str,
+    proxy: Option<&str>,
+    now: SystemTime,
+) -> Error {
     // Wrong proxy credentials need a person, not a retry, so they are configuration.
     if let ureq::Error::ConnectProxyFailed(message) = &error
         && message.contains("407")
     {
-        let proxy = request.proxy.unwrap_or("in use");
+        let proxy = proxy.unwrap_or("in use");
         return Error::config_with_source(
             format!(
                 "the proxy {proxy} rejected its credentials (http 407); check the user name \
@@ -159,11 +171,11 @@ fn transport_error(error: ureq::Error, request: &Request<'_>) -> Error {
             error,
         );
     }
-    match classify(&error, request.now) {
+    match classify(&error, now) {
         (Some(kind), detail) => Error::Transport(Box::new(TransportError {
             kind,
             target: target.to_owned(),
-            proxy: request.proxy.map(str::to_owned),
+            proxy: proxy.map(str::to_owned),
             detail,
             source: Some(error),
         })),

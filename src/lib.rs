@@ -91,6 +91,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+mod probe;
 mod response;
 mod retry;
 mod timestamp;
@@ -112,6 +113,7 @@ pub use error::{
     ConfigError, Error, InputError, ResponseError, TransportError, TransportErrorKind,
     ValidationError,
 };
+pub use probe::{ProxyRoute, TlsSummary, TrustedRoots};
 pub use retry::random_duration_up_to;
 pub use timestamp::{Timestamp, TimestampError, TimestampErrorKind};
 pub use workspace::{Workspace, Workspaces};

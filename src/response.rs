@@ -19,6 +19,8 @@ pub(crate) struct Reply {
     pub(crate) location: Option<String>,
     /// The `retry-after` header, as sent.
     pub(crate) retry_after: Option<String>,
+    /// The `date` header, as sent.
+    pub(crate) date: Option<String>,
     pub(crate) body: Vec<u8>,
     /// The body was longer than the cap and was cut.
     pub(crate) truncated: bool,

@@ -83,7 +83,7 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 ///
 /// NOTE: RFC 9110 requires recipients to accept two obsolete formats too, RFC 850 and
 /// asctime dates. They are not read here, so such a `Retry-After` falls back to backoff.
-fn parse_http_date(value: &str) -> Option<Timestamp> {
+pub(crate) fn parse_http_date(value: &str) -> Option<Timestamp> {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];

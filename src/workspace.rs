@@ -1,8 +1,11 @@
 //! The `workspaces` routes, used to check credentials.
 
+use std::time::SystemTime;
+
 use crate::client::Client;
 use crate::error::Error;
 use crate::response::{self, Fields, Reply};
+use crate::retry;
 
 /// A Seam workspace, as `GET /workspaces/get` returns it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,6 +39,23 @@ impl Workspaces<'_> {
     pub fn get(&self) -> Result<Workspace, Error> {
         self.client
             .call("GET", "/workspaces/get", None, None, read_workspace)
+    }
+
+    /// Fetches the workspace like [`get`](Self::get), and returns with it the time in the
+    /// response's `Date` header, to compare the local clock with the server's. The time is
+    /// `None` when the header is missing or not an IMF-fixdate such as
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get).
+    pub fn get_with_server_time(&self) -> Result<(Workspace, Option<SystemTime>), Error> {
+        self.client
+            .call("GET", "/workspaces/get", None, None, |reply| {
+                let date = reply.date.as_deref().and_then(retry::parse_http_date);
+                let time = date.and_then(|date| date.to_system_time());
+                Ok((read_workspace(reply)?, time))
+            })
     }
 }
 

@@ -1254,3 +1254,69 @@ fn rate_limit_of_zero_is_invalid() {
         );
     }
 }
+
+/// Reads an IMF-fixdate such as `Sun, 06 Nov 1994 08:49:37 GMT` as Unix seconds.
+fn http_date_seconds(value: &str) -> i64 {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(value, &format)
+        .unwrap()
+        .assume_utc()
+        .unix_timestamp()
+}
+
+fn now_seconds() -> i64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    i64::try_from(since.as_secs()).unwrap()
+}
+
+/// Returns the `date` header of `GET /workspaces/get` as Unix seconds, and the clock
+/// readings before and after the request.
+fn workspace_date(fake: &FakeSeam) -> (i64, Option<i64>, i64) {
+    let before = now_seconds();
+    let response = get(fake, "/workspaces/get");
+    let after = now_seconds();
+    (
+        before,
+        header(&response, "date").map(http_date_seconds),
+        after,
+    )
+}
+
+#[test]
+fn date_header_follows_real_clock() {
+    let fake = FakeSeam::start().unwrap();
+    let (before, date, after) = workspace_date(&fake);
+    let date = date.expect("a date header");
+    assert!(before <= date, "{before} {date}");
+    assert!(date <= after, "{date} {after}");
+}
+
+#[test]
+fn date_header_moves_with_clock_skew() {
+    for skew in [-7200_i64, 90] {
+        let fake = FakeSeam::builder().clock_skew(skew).start().unwrap();
+        let (before, date, after) = workspace_date(&fake);
+        let date = date.expect("a date header");
+        assert!(before + skew <= date, "skew {skew}: {before} {date}");
+        assert!(date <= after + skew, "skew {skew}: {date} {after}");
+    }
+}
+
+#[test]
+fn date_header_left_out_on_request() {
+    let fake = FakeSeam::builder().omit_date(true).start().unwrap();
+    let response = get(&fake, "/workspaces/get");
+    assert_eq!(header(&response, "date"), None);
+}
+
+#[test]
+fn date_header_of_canned_reply_kept() {
+    let fake = FakeSeam::start().unwrap();
+    let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+    fake.reply_next(CannedReply::new(200).header("date", date));
+    let response = get(&fake, "/workspaces/get");
+    let dates: Vec<_> = response.headers().get_all("date").iter().collect();
+    assert_eq!(dates, [date]);
+}

@@ -19,6 +19,8 @@ pub enum Command {
     Get,
     /// `auth check`
     AuthCheck,
+    /// `doctor`
+    Doctor,
     /// `--help`
     Help,
     /// `--version`
@@ -289,16 +291,17 @@ fn command(words: &[String]) -> Result<Command, UsageError> {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     match words.as_slice() {
         [] => Err(UsageError(
-            "missing command: give \"acs credentials update\", \"acs credentials get\" \
-             or \"auth check\""
+            "missing command: give \"acs credentials update\", \"acs credentials get\", \
+             \"auth check\" or \"doctor\""
                 .to_owned(),
         )),
         ["acs", "credentials", "update"] => Ok(Command::Update),
         ["acs", "credentials", "get"] => Ok(Command::Get),
         ["auth", "check"] => Ok(Command::AuthCheck),
+        ["doctor"] => Ok(Command::Doctor),
         _ => Err(UsageError(format!(
             "unknown command {:?}; the commands are \"acs credentials update\", \
-             \"acs credentials get\" and \"auth check\"",
+             \"acs credentials get\", \"auth check\" and \"doctor\"",
             words.join(" ")
         ))),
     }
@@ -340,7 +343,7 @@ fn check(args: &Args) -> Result<(), UsageError> {
              --ends-in DURATION or several"
                 .to_owned(),
         )),
-        Command::Get | Command::AuthCheck if for_update => Err(UsageError(
+        Command::Get | Command::AuthCheck | Command::Doctor if for_update => Err(UsageError(
             "--code, --code-file, --ends-at and --ends-in only apply to \
              \"acs credentials update\""
                 .to_owned(),

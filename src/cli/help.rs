@@ -11,6 +11,7 @@ USAGE:
     seam-edge acs credentials update --batch FILE [--dry-run]
     seam-edge acs credentials get --acs-credential-id ID [--show-code]
     seam-edge auth check
+    seam-edge doctor [--json]
 
 An update prints nothing on success unless -v or --json is given,
 so cron mails only failures. Errors always go to stderr, also with --json.
@@ -39,6 +40,14 @@ UPDATE:
 GET:
     --acs-credential-id ID   Credential to show
     --show-code              Show the PIN instead of masking it
+
+DOCTOR:
+    Checks the set-up and prints one line per check, each ok, warning, error, or skipped
+    when an earlier check failed: configuration (each value and where it came from),
+    dns, tcp, tls (protocol, cipher suite, roots), proxy, credentials (GET
+    /workspaces/get), clock (offset from the server's Date: ok up to 5 s, warning up to
+    1 hour, error beyond or while the clock reads before this build's release). Exits
+    with the code of the first error, or 0 when there is none, warnings included.
 
 CONNECTION:
     --endpoint URL           API base URL [default: SEAM_ENDPOINT, else https://connect.getseam.com]

@@ -3,6 +3,7 @@
 
 mod args;
 mod batch;
+mod doctor;
 mod exit;
 mod files;
 mod help;
@@ -82,6 +83,7 @@ pub fn main() -> ExitCode {
             output::print_stdout(&help::version());
             return ExitCode::from(exit::OK);
         }
+        Command::Doctor => return doctor::run(&args),
         _ => {}
     }
     if args.batch.is_some() {
@@ -119,7 +121,7 @@ fn run(args: &Args) -> Result<(), CliError> {
             wait_jitter(args);
             auth_check(args, &client)
         }
-        Command::Help | Command::Version => Ok(()),
+        Command::Help | Command::Version | Command::Doctor => Ok(()),
     }
 }
 
@@ -260,11 +262,7 @@ fn auth_check(args: &Args, client: &Client) -> Result<(), CliError> {
 
 /// Builds the client: flags first, then the environment for whatever the flags left unset.
 fn build_client(args: &Args) -> Result<Client, CliError> {
-    let env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|value| !value.trim().is_empty())
-    };
+    let env = env_var;
     let workspace_id = args
         .workspace_id
         .clone()
@@ -300,6 +298,13 @@ fn build_client(args: &Args) -> Result<Client, CliError> {
         _ => env(name),
     })?;
     Ok(builder.build()?)
+}
+
+/// Returns an environment variable's value, `None` when it is unset, blank or not UTF-8.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// Reads the credentials from `--api-key-file`, `--token-file` or `SEAM_API_KEY_FILE`, in

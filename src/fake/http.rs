@@ -29,8 +29,8 @@ const MAX_CHUNK_LINE: usize = 4096;
 
 /// A response, built by the routes and sent by the connection thread.
 ///
-/// The writer adds `seam-request-id`, `content-length` and, when the connection closes,
-/// `connection: close`.
+/// The writer adds `seam-request-id`, `content-length`, `date` unless the reply or the
+/// connection's settings leave it out, and, when the connection closes, `connection: close`.
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) status: u16,
@@ -186,6 +186,8 @@ pub(crate) struct HttpConnection<S> {
     stream: S,
     buffer: Vec<u8>,
     connection: u64,
+    /// Seconds added to the real clock for the `date` header, or `None` to send no `date`.
+    date_skew: Option<i64>,
 }
 
 impl<S: Read + Write> HttpConnection<S> {
@@ -195,7 +197,27 @@ impl<S: Read + Write> HttpConnection<S> {
             stream,
             buffer: Vec::new(),
             connection,
+            date_skew: Some(0),
         }
+    }
+
+    /// Sets the seconds added to the real clock for the `date` header, or `None` to leave
+    /// the header out. Default: `Some(0)`.
+    pub(crate) fn set_date_skew(&mut self, skew: Option<i64>) {
+        self.date_skew = skew;
+    }
+
+    /// Returns the `date` header's value, or `None` when it is left out.
+    fn date(&self) -> Option<String> {
+        let skew = self.date_skew?;
+        let shift = std::time::Duration::from_secs(skew.unsigned_abs());
+        let now = std::time::SystemTime::now();
+        let shifted = if skew < 0 {
+            now.checked_sub(shift)
+        } else {
+            now.checked_add(shift)
+        };
+        Some(super::datetime::http_date(shifted.unwrap_or(now)))
     }
 
     /// Returns the underlying stream.
@@ -242,7 +264,9 @@ impl<S: Read + Write> HttpConnection<S> {
 
     /// Sends a reply with the given `seam-request-id`.
     pub(crate) fn write_reply(&mut self, reply: &Reply, request_id: &str) -> io::Result<()> {
-        let mut bytes = head(reply, request_id, reply.body.len() as u64).into_bytes();
+        let date = self.date();
+        let head = head(reply, request_id, date.as_deref(), reply.body.len() as u64);
+        let mut bytes = head.into_bytes();
         if !reply.head_only {
             bytes.extend_from_slice(&reply.body);
         }
@@ -258,7 +282,8 @@ impl<S: Read + Write> HttpConnection<S> {
         request_id: &str,
         content_length: u64,
     ) -> io::Result<()> {
-        let head = head(reply, request_id, content_length);
+        let date = self.date();
+        let head = head(reply, request_id, date.as_deref(), content_length);
         self.stream.write_all(head.as_bytes())?;
         self.stream.flush()
     }
@@ -424,11 +449,21 @@ fn reject_with(reply: Reply, request: RecordedRequest) -> ReadError {
     }))
 }
 
-/// Formats the status line and header fields, ending with the empty line.
-fn head(reply: &Reply, request_id: &str, content_length: u64) -> String {
+/// Formats the status line and header fields, ending with the empty line. `date` is
+/// added unless the reply has its own `date` field.
+fn head(reply: &Reply, request_id: &str, date: Option<&str>, content_length: u64) -> String {
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (name, value) in &reply.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let has_date = reply
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("date"));
+    if let Some(date) = date
+        && !has_date
+    {
+        head.push_str(&format!("date: {date}\r\n"));
     }
     head.push_str(&format!("seam-request-id: {request_id}\r\n"));
     head.push_str(&format!("content-length: {content_length}\r\n"));
@@ -700,6 +735,25 @@ mod tests {
         assert!(written.starts_with("HTTP/1.1 404 Not Found\r\n"));
         assert!(written.contains("seam-request-id: req_7\r\n"));
         assert!(written.contains("content-length: 3\r\n"));
+        assert!(written.contains(" GMT\r\n"));
         assert!(written.ends_with("\r\n\r\n404"));
+    }
+
+    #[test]
+    fn date_left_out_when_reply_has_one() {
+        let mut http = connection(b"");
+        let reply = Reply::text(200, "").with_header("Date", "Sun, 06 Nov 1994 08:49:37 GMT");
+        http.write_reply(&reply, "req_1").unwrap();
+        let written = String::from_utf8(http.stream.output).unwrap();
+        assert_eq!(written.matches("ate: ").count(), 1, "{written}");
+    }
+
+    #[test]
+    fn date_left_out_without_skew() {
+        let mut http = connection(b"");
+        http.set_date_skew(None);
+        http.write_reply(&Reply::text(200, ""), "req_1").unwrap();
+        let written = String::from_utf8(http.stream.output).unwrap();
+        assert!(!written.contains("date:"), "{written}");
     }
 }

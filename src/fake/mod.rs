@@ -55,7 +55,10 @@
 //! Seam, a body that is not JSON gets a plain-text `Invalid JSON` and an unknown path a
 //! plain-text `404`.
 //!
-//! Every response carries a unique `seam-request-id` and a `content-length`. Connections
+//! Every response carries a unique `seam-request-id`, a `content-length` and a `date` from
+//! the real clock, which [`FakeSeamBuilder::clock_skew`] shifts and
+//! [`FakeSeamBuilder::omit_date`] leaves out. A queued reply with its own `date` keeps
+//! it. Connections
 //! stay open for further requests (HTTP/1.1 keep-alive) and close after 60 seconds idle.
 //! Request bodies may use `content-length` or chunked transfer coding; a body over 1 MiB
 //! gets 413.
@@ -236,6 +239,8 @@ pub struct FakeSeamBuilder {
     leaf_validity: Option<(SystemTime, SystemTime)>,
     tls12_only: bool,
     rate_limit: Option<(u32, u32)>,
+    clock_skew: i64,
+    omit_date: bool,
 }
 
 impl Default for FakeSeamBuilder {
@@ -247,6 +252,8 @@ impl Default for FakeSeamBuilder {
             leaf_validity: None,
             tls12_only: false,
             rate_limit: None,
+            clock_skew: 0,
+            omit_date: false,
         }
     }
 }
@@ -290,6 +297,25 @@ impl FakeSeamBuilder {
         self
     }
 
+    /// Shifts the time in the `date` header of every response by `seconds`, ahead when
+    /// positive and behind when negative, so that a client's clock check meets a skewed
+    /// server. Only the header moves: certificates and `ends_at` checks use the real clock.
+    ///
+    /// Default: 0, the real clock.
+    pub fn clock_skew(mut self, seconds: i64) -> Self {
+        self.clock_skew = seconds;
+        self
+    }
+
+    /// Leaves the `date` header out of every response when `true`, as some proxies and
+    /// servers do.
+    ///
+    /// Default: `false`, so every response has a `date`.
+    pub fn omit_date(mut self, omit: bool) -> Self {
+        self.omit_date = omit;
+        self
+    }
+
     /// Generates the certificates, binds `127.0.0.1` on a free port and starts serving.
     ///
     /// # Errors
@@ -313,7 +339,8 @@ impl FakeSeamBuilder {
 
         let store = Arc::new(Store::seeded(limit));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-        let server = Server::spawn(listener, setup.config, Arc::clone(&store))?;
+        let date_skew = (!self.omit_date).then_some(self.clock_skew);
+        let server = Server::spawn(listener, setup.config, Arc::clone(&store), date_skew)?;
         Ok(FakeSeam {
             server,
             store,

@@ -43,6 +43,8 @@ struct Shared {
     store: Arc<Store>,
     /// Set when the server shuts down, so that faults that wait stop waiting.
     stopping: Arc<AtomicBool>,
+    /// Seconds added to the real clock for the `date` header, or `None` for no `date`.
+    date_skew: Option<i64>,
 }
 
 /// A connection thread and a second handle to its socket, used to unblock it at shutdown.
@@ -57,6 +59,7 @@ impl Server {
         listener: TcpListener,
         config: Arc<ServerConfig>,
         store: Arc<Store>,
+        date_skew: Option<i64>,
     ) -> io::Result<Server> {
         let addr = listener.local_addr()?;
         let stopping = Arc::new(AtomicBool::new(false));
@@ -64,6 +67,7 @@ impl Server {
             config,
             store,
             stopping: Arc::clone(&stopping),
+            date_skew,
         });
         let flag = Arc::clone(&stopping);
         let accept_thread = thread::Builder::new()
@@ -170,6 +174,7 @@ fn serve_connection(tcp: TcpStream, shared: &Shared, connection: u64) {
         }
     };
     let mut http = HttpConnection::new(StreamOwned::new(tls, tcp), connection);
+    http.set_date_skew(shared.date_skew);
 
     while let Some(action) = next_action(&mut http, &shared.store, connection) {
         let request_id = shared.store.next_request_id();
