@@ -91,6 +91,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+mod outbox;
 mod response;
 mod retry;
 mod timestamp;
@@ -109,8 +110,12 @@ pub use credential::{
     ValidUpdate, clock_is_set, mask_code,
 };
 pub use error::{
-    ConfigError, Error, InputError, ResponseError, TransportError, TransportErrorKind,
-    ValidationError,
+    ConfigError, Error, InputError, OutboxError, OutboxErrorKind, ResponseError, TransportError,
+    TransportErrorKind, ValidationError,
+};
+pub use outbox::{
+    DEFAULT_QUEUE_MAX_BYTES, DEFAULT_QUEUE_MAX_ENTRIES, DeadLetter, Delivery, Entry, FlushReport,
+    Listing, Outbox, Purge, SEND_LOCK_WAIT,
 };
 pub use retry::random_duration_up_to;
 pub use timestamp::{Timestamp, TimestampError, TimestampErrorKind};

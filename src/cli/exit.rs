@@ -32,6 +32,8 @@ pub fn code_for(error: &Error) -> u8 {
         Error::InvalidInput(_) => INVALID_INPUT,
         Error::Unauthorized(_) | Error::Forbidden(_) => BAD_CREDENTIALS,
         Error::Config(_) => CONFIG,
+        Error::Outbox(_) if error.is_temporary() => TEMPORARY,
+        Error::Outbox(_) => STORAGE,
         Error::Transport(_) => TEMPORARY,
         Error::Api(response) if response.error_type() == Some("invalid_input") => INVALID_INPUT,
         _ if error.is_temporary() => TEMPORARY,
@@ -59,7 +61,10 @@ pub fn class_name(code: u8) -> &'static str {
 /// mistake) comes first, then an update that was lost (storage), then one that needs a
 /// person to fix its data (invalid, rejected), then one that will succeed on a later run
 /// (temporary).
-#[allow(dead_code, reason = "the batch command ranks its line outcomes with it")]
+#[allow(
+    dead_code,
+    reason = "the batch command ranks its line outcomes with it"
+)]
 const SEVERITY: [u8; 7] = [
     CONFIG,
     BAD_CREDENTIALS,
@@ -72,7 +77,10 @@ const SEVERITY: [u8; 7] = [
 
 /// Returns the more serious of two exit codes, by the order of `SEVERITY`; `OK` is the
 /// least serious, and a code outside the list ranks just above it.
-#[allow(dead_code, reason = "the batch command ranks its line outcomes with it")]
+#[allow(
+    dead_code,
+    reason = "the batch command ranks its line outcomes with it"
+)]
 pub fn most_serious(a: u8, b: u8) -> u8 {
     let rank = |code: u8| {
         if code == OK {

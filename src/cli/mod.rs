@@ -6,6 +6,7 @@ mod exit;
 mod files;
 mod help;
 mod logger;
+mod outbox;
 mod output;
 
 use std::process::ExitCode;
@@ -13,7 +14,9 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use miniserde::json::{Object, Value};
-use seam_edge::{Auth, Client, Error, Timestamp, UpdateCredentialParams, ValidUpdate, mask_code};
+use seam_edge::{
+    Auth, Client, Delivery, Error, Timestamp, UpdateCredentialParams, ValidUpdate, mask_code,
+};
 
 use args::{Args, CodeSource, Command, Verbosity};
 
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
             output::print_stdout(&help::version());
             return ExitCode::from(exit::OK);
         }
+        Command::Outbox(command) => return outbox::run(&args, command),
         _ => {}
     }
     match run(&args) {
@@ -115,7 +119,7 @@ fn run(args: &Args) -> Result<(), CliError> {
             wait_jitter(args);
             auth_check(args, &client)
         }
-        Command::Help | Command::Version => Ok(()),
+        Command::Help | Command::Version | Command::Outbox(_) => Ok(()),
     }
 }
 
@@ -140,13 +144,17 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
         return Ok(());
     }
     wait_jitter(args);
-    let credential = client.acs().credentials().update(&params)?;
+    let credential = match client.acs().credentials().submit(&valid)? {
+        Delivery::Sent(credential) => credential,
+        Delivery::Queued(entry) => {
+            outbox::print_queued(args, &entry);
+            return Ok(());
+        }
+        _ => None,
+    };
 
     if args.json {
-        output::print_json_success(
-            "acs_credential",
-            output::credential_json(credential.as_ref(), false),
-        );
+        outbox::print_sent_json(credential.as_ref());
     } else if args.verbosity == Verbosity::Verbose {
         let mut changed = Vec::new();
         if let Some(code) = &params.code {
@@ -284,6 +292,9 @@ fn build_client(args: &Args) -> Result<Client, CliError> {
     }
     if args.no_proxy {
         builder = builder.proxy(None);
+    }
+    if let Some(dir) = &args.queue_dir {
+        builder = builder.queue_dir(dir);
     }
     if let Some(auth) = auth_from_files(args, workspace_id.as_deref(), &env)? {
         builder = builder.auth(auth);
