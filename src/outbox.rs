@@ -313,8 +313,14 @@ impl Outbox {
         };
         // Reserved before sending, so an update queued meanwhile by another process gets a
         // later number and is sent after this one.
-        let sequence = self.locked(|outbox| outbox.reserve())?;
+        let reserved = self.locked(|outbox| outbox.reserve());
         let waiting = self.waiting_for(client, update.acs_credential_id())?;
+        let sequence = match reserved {
+            Ok(sequence) => sequence,
+            // With no older entry to keep the order of, the update may still get through.
+            Err(error) if waiting.is_empty() => return send_unstored(client, update, error),
+            Err(error) => return Err(error),
+        };
         if waiting.is_empty() {
             return match client.acs().credentials().update_valid(update) {
                 Ok(credential) => Ok(Delivery::Sent(credential)),
@@ -729,6 +735,23 @@ impl Outbox {
 
     fn shown(&self) -> String {
         Quoted(&self.dir.display().to_string()).to_string()
+    }
+}
+
+/// Sends an update that the outbox cannot store, because its folder failed with
+/// `storage_error`; a temporary failure then returns that error.
+fn send_unstored(
+    client: &Client,
+    update: &ValidUpdate,
+    storage_error: Error,
+) -> Result<Delivery, Error> {
+    match client.acs().credentials().update_valid(update) {
+        Ok(credential) => Ok(Delivery::Sent(credential)),
+        Err(error) if error.is_temporary() => {
+            log::warn!("update failed for a temporary reason and cannot be queued: {error}");
+            Err(storage_error)
+        }
+        Err(error) => Err(error),
     }
 }
 
