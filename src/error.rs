@@ -33,7 +33,7 @@ pub enum Error {
     /// The outbox folder could not store, read or change an entry: it is full, its disk is
     /// full, it is not writable, its permissions are too wide, or another process holds
     /// its lock.
-    Outbox(OutboxError),
+    Outbox(Box<OutboxError>),
 }
 
 impl Error {

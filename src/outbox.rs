@@ -130,7 +130,7 @@ pub enum Purge {
     All,
 }
 
-/// An outbox folder. See the module layout in the crate docs; every change is written to a
+/// An outbox folder; the crate docs describe its layout. Every change is written to a
 /// temporary file, synced, renamed into place, and the folder synced, so a power cut leaves
 /// either the old or the new file.
 #[derive(Debug, Clone)]
@@ -148,8 +148,8 @@ enum Sent {
 }
 
 impl Outbox {
-    /// Opens the outbox folder, creating it with mode 0700 when missing, and deletes the
-    /// temporary files a crash left behind. The limits are the defaults.
+    /// Opens the outbox folder, creating it with mode 0700 when missing (its parent must
+    /// exist), and deletes the temporary files a crash left behind. The limits are the defaults.
     ///
     /// The folder holds PIN codes, so a folder that other users may read is rejected rather
     /// than changed: it could be a shared folder such as `/tmp`.
@@ -158,6 +158,7 @@ impl Outbox {
     ///
     /// [`Error::Outbox`] when the folder cannot be created or read, is not a folder, or its
     /// permissions let other users in.
+    #[inline(never)]
     pub fn open(dir: impl Into<PathBuf>) -> Result<Outbox, Error> {
         let outbox = Outbox {
             dir: dir.into(),
@@ -193,6 +194,7 @@ impl Outbox {
     /// # Errors
     ///
     /// [`Error::Outbox`] when a file cannot be read or moved.
+    #[inline(never)]
     pub fn list(&self) -> Result<Listing, Error> {
         let mut listing = Listing::default();
         let mut moved = Vec::new();
@@ -219,6 +221,7 @@ impl Outbox {
     /// # Errors
     ///
     /// [`Error::Outbox`] when a file cannot be read, written or removed.
+    #[inline(never)]
     pub fn requeue(&self) -> Result<Vec<Entry>, Error> {
         let _lock = self.lock(".lock", CONTENTS_LOCK_WAIT)?;
         let mut moved = Vec::new();
@@ -242,6 +245,7 @@ impl Outbox {
     /// # Errors
     ///
     /// [`Error::Outbox`] when a file cannot be removed, or another process keeps sending.
+    #[inline(never)]
     pub fn purge(&self, which: Purge) -> Result<usize, Error> {
         let _send = match which {
             Purge::Dead => None,
@@ -278,6 +282,7 @@ impl Outbox {
     ///
     /// [`Error::Outbox`] when another process is sending (kind `Busy`, temporary), or a file
     /// cannot be read, moved or removed.
+    #[inline(never)]
     pub fn flush(&self, client: &Client) -> Result<FlushReport, Error> {
         let _send = self.send_lock()?.ok_or_else(|| self.busy())?;
         let mut report = FlushReport::default();
@@ -305,10 +310,10 @@ impl Outbox {
 
     /// Sends `update`, or stores it when it cannot be sent now; see
     /// [`Credentials::submit`](crate::Credentials::submit).
+    #[inline(never)]
     pub(crate) fn submit(&self, client: &Client, update: &ValidUpdate) -> Result<Delivery, Error> {
         let Some(_send) = self.send_lock()? else {
             // A flush is running: it, or the next one, sends this entry after the others.
-            log::info!("another process is sending queued updates; queueing this one");
             return self.enqueue(client, update, None).map(Delivery::Queued);
         };
         // Reserved before sending, so an update queued meanwhile by another process gets a
@@ -325,7 +330,6 @@ impl Outbox {
             return match client.acs().credentials().update_valid(update) {
                 Ok(credential) => Ok(Delivery::Sent(credential)),
                 Err(error) if error.is_temporary() => {
-                    log::warn!("update failed for a temporary reason; queueing it: {error}");
                     let entry = self.enqueue(client, update, Some(sequence))?;
                     Ok(Delivery::Queued(entry))
                 }
@@ -338,6 +342,7 @@ impl Outbox {
 
     /// Sends the entries `waiting` for a credential, then its newest entry `own`, oldest
     /// first. `own` is never moved to dead letters, because the caller gets its error.
+    #[inline(never)]
     fn send_behind(
         &self,
         client: &Client,
@@ -399,6 +404,7 @@ impl Outbox {
     }
 
     /// Moves an entry to `dead/` with its error. Holds the contents lock.
+    #[inline(never)]
     fn bury(&self, entry: &Entry, error: &Error) -> Result<DeadLetter, Error> {
         let response = error.response();
         let mut letter = DeadLetter {
@@ -423,17 +429,12 @@ impl Outbox {
             .map_err(|e| self.io("writing", &path, e))?;
         crash_point("flush", "during-dead-move");
         self.remove(&entry.path)?;
-        log::warn!(
-            "queued update {} for credential {} moved to dead letters: {}",
-            entry.sequence,
-            entry.update.acs_credential_id(),
-            letter.message
-        );
         letter.entry.path = path;
         Ok(letter)
     }
 
     /// Returns the entries of `client` for the credential `id`, oldest first.
+    #[inline(never)]
     fn waiting_for(&self, client: &Client, id: &str) -> Result<Vec<Entry>, Error> {
         let mut moved = Vec::new();
         let mut waiting = Vec::new();
@@ -493,11 +494,12 @@ impl Outbox {
     }
 
     /// Rejects a new entry of `size` bytes that would pass a limit.
+    #[inline(never)]
     fn check_room(&self, size: u64) -> Result<(), Error> {
         let mut count = 0;
         let mut bytes = size;
-        for dir in [self.dir.clone(), self.dir.join("dead")] {
-            for (_, path) in self.entry_files(&dir)? {
+        for sub in ["", "dead"] {
+            for (_, path) in self.entry_files(&self.dir.join(sub))? {
                 count += 1;
                 bytes += fs::metadata(&path).map_or(0, |metadata| metadata.len());
             }
@@ -505,9 +507,9 @@ impl Outbox {
         if count < self.max_entries && bytes <= self.max_bytes {
             return Ok(());
         }
-        Err(Error::Outbox(OutboxError {
-            kind: OutboxErrorKind::Full,
-            message: format!(
+        Err(failure(
+            OutboxErrorKind::Full,
+            format!(
                 "queue folder {} is full: {count} entries and dead letters of at most {}, \
                  {bytes} bytes with this update of at most {}; the update was not stored; \
                  flush the queue when the network is back, or purge the dead letters",
@@ -515,21 +517,21 @@ impl Outbox {
                 self.max_entries,
                 self.max_bytes
             ),
-            source: None,
-        }))
+            None,
+        ))
     }
 
     /// Returns the next sequence number and stores the one after it. Holds the contents
     /// lock. The number is also kept above every entry's, so a lost counter cannot reuse one.
     fn reserve(&self) -> Result<u64, Error> {
         let path = self.dir.join("counter");
-        let stored = fs::read_to_string(&path)
+        let stored = read_text(&path)
             .ok()
             .and_then(|text| text.trim().parse::<u64>().ok())
             .unwrap_or(1);
         let mut next = stored.max(1);
-        for dir in [self.dir.clone(), self.dir.join("dead")] {
-            if let Some((highest, _)) = self.entry_files(&dir)?.last() {
+        for sub in ["", "dead"] {
+            if let Some((highest, _)) = self.entry_files(&self.dir.join(sub))?.last() {
                 next = next.max(highest.saturating_add(1));
             }
         }
@@ -540,6 +542,7 @@ impl Outbox {
     }
 
     /// Returns the first queued entry file after `last`.
+    #[inline(never)]
     fn next_entry(&self, last: u64) -> Result<Option<(u64, PathBuf)>, Error> {
         let files = self.entry_files(&self.dir)?;
         Ok(files.into_iter().find(|(sequence, _)| *sequence > last))
@@ -606,16 +609,19 @@ impl Outbox {
 
     /// Returns the entry files of `dir` by sequence number; none when `dir` is missing.
     fn entry_files(&self, dir: &Path) -> Result<Vec<(u64, PathBuf)>, Error> {
-        let mut files: Vec<(u64, PathBuf)> = self
-            .files(dir)?
-            .into_iter()
-            .filter_map(|path| Some((sequence_of(path.file_name()?.to_str()?)?, path)))
-            .collect();
-        files.sort_unstable();
+        let mut files: Vec<(u64, PathBuf)> = Vec::new();
+        for path in self.files(dir)? {
+            let name = path.file_name().and_then(|name| name.to_str());
+            if let Some(sequence) = name.and_then(sequence_of) {
+                // Kept sorted by inserting in place, which compiles smaller than a sort.
+                let at = files.partition_point(|(other, _)| *other < sequence);
+                files.insert(at, (sequence, path));
+            }
+        }
         Ok(files)
     }
 
-    /// Returns the paths of the files in `dir`; none when `dir` is missing.
+    /// Returns the paths in `dir`, in no order; none when `dir` is missing.
     fn files(&self, dir: &Path) -> Result<Vec<PathBuf>, Error> {
         let failed = |error| self.io("reading", dir, error);
         let read = match fs::read_dir(dir) {
@@ -623,23 +629,16 @@ impl Outbox {
             read => read.map_err(failed)?,
         };
         let mut paths = Vec::new();
+        // Folders are listed too, but no folder is named like an entry or a temporary file.
         for item in read {
-            let item = item.map_err(failed)?;
-            if item.file_type().map_err(failed)?.is_file() {
-                paths.push(item.path());
-            }
+            paths.push(item.map_err(failed)?.path());
         }
-        paths.sort_unstable();
         Ok(paths)
     }
 
     fn remove_temp_files(&self, dir: &Path) -> Result<(), Error> {
         for path in self.files(dir)? {
             if path.extension().is_some_and(|extension| extension == "tmp") {
-                log::warn!(
-                    "removing {}, left by an interrupted write",
-                    Quoted(&path.display().to_string())
-                );
                 self.remove(&path)?;
             }
         }
@@ -656,15 +655,15 @@ impl Outbox {
                 "is not a folder".to_owned()
             };
             let shown = self.shown();
-            return Err(Error::Outbox(OutboxError {
-                kind: OutboxErrorKind::Permissions,
-                message: format!(
+            return Err(failure(
+                OutboxErrorKind::Permissions,
+                format!(
                     "queue folder {shown} {found}, but it holds PIN codes and must be a \
                      folder only its owner can open; run chmod 700 {shown}, or choose a \
                      new folder, which is created with mode 0700"
                 ),
-                source: None,
-            }));
+                None,
+            ));
         }
         Ok(())
     }
@@ -708,29 +707,30 @@ impl Outbox {
         }
     }
 
+    #[inline(never)]
     fn busy(&self) -> Error {
-        Error::Outbox(OutboxError {
-            kind: OutboxErrorKind::Busy,
-            message: format!(
+        failure(
+            OutboxErrorKind::Busy,
+            format!(
                 "another process is using queue folder {}, most likely flushing it; try \
                  again later",
                 self.shown()
             ),
-            source: None,
-        })
+            None,
+        )
     }
 
     fn io(&self, action: &str, path: &Path, error: io::Error) -> Error {
-        Error::Outbox(OutboxError {
-            kind: OutboxErrorKind::Io,
-            message: format!(
+        failure(
+            OutboxErrorKind::Io,
+            format!(
                 "{action} {} failed; check that queue folder {} is writable and its disk \
                  has free space",
                 Quoted(&path.display().to_string()),
                 self.shown()
             ),
-            source: Some(error),
-        })
+            Some(error),
+        )
     }
 
     fn shown(&self) -> String {
@@ -747,12 +747,17 @@ fn send_unstored(
 ) -> Result<Delivery, Error> {
     match client.acs().credentials().update_valid(update) {
         Ok(credential) => Ok(Delivery::Sent(credential)),
-        Err(error) if error.is_temporary() => {
-            log::warn!("update failed for a temporary reason and cannot be queued: {error}");
-            Err(storage_error)
-        }
+        Err(error) if error.is_temporary() => Err(storage_error),
         Err(error) => Err(error),
     }
+}
+
+fn failure(kind: OutboxErrorKind, message: String, source: Option<io::Error>) -> Error {
+    Error::Outbox(Box::new(OutboxError {
+        kind,
+        message,
+        source,
+    }))
 }
 
 /// Returns whether a failure stops a flush with every entry kept: trying later may help,
@@ -802,46 +807,63 @@ fn entry_text(
     letter: Option<&DeadLetter>,
 ) -> String {
     let text = |value: Option<&str>| value.map_or(Value::Null, |v| Value::String(v.to_owned()));
-    let mut object = Object::new();
-    let mut put = |key: &str, value: Value| object.insert(key.to_owned(), value);
-    put("version", Value::Number(Number::U64(ENTRY_VERSION)));
-    put("sequence", Value::Number(Number::U64(sequence)));
-    put("endpoint", text(Some(endpoint)));
-    put("workspace_id", text(workspace_id));
-    put("acs_credential_id", text(Some(update.acs_credential_id())));
-    put("code", text(update.code()));
     let ends_at = update.ends_at().map(ToString::to_string);
-    put("ends_at", text(ends_at.as_deref()));
+    let mut members = vec![
+        ("version", Value::Number(Number::U64(ENTRY_VERSION))),
+        ("sequence", Value::Number(Number::U64(sequence))),
+        ("endpoint", text(Some(endpoint))),
+        ("workspace_id", text(workspace_id)),
+        ("acs_credential_id", text(Some(update.acs_credential_id()))),
+        ("code", text(update.code())),
+        ("ends_at", text(ends_at.as_deref())),
+    ];
     if let Some(letter) = letter {
-        let mut error = Object::new();
         let status = letter
             .status
             .map_or(Value::Null, |s| Value::Number(Number::U64(s.into())));
-        error.insert("status".to_owned(), status);
-        error.insert("type".to_owned(), text(letter.error_type.as_deref()));
-        error.insert("message".to_owned(), text(Some(&letter.message)));
-        put("error", Value::Object(error));
+        let error = vec![
+            ("status", status),
+            ("type", text(letter.error_type.as_deref())),
+            ("message", text(Some(&letter.message))),
+        ];
+        members.push(("error", Value::Object(object(error))));
     }
-    json::to_string(&object)
+    json::to_string(&object(members))
+}
+
+/// Builds a JSON object from its members; one loop compiles smaller than many inserts.
+fn object(members: Vec<(&str, Value)>) -> Object {
+    let mut object = Object::new();
+    for (key, value) in members {
+        object.insert(key.to_owned(), value);
+    }
+    object
 }
 
 /// Reads an entry file. `Ok(None)` when it is gone; `Err` with the reason when it is
 /// unreadable or not an entry of this version.
 fn read_entry(path: &Path, sequence: u64) -> Result<Option<(Entry, Option<DeadLetter>)>, String> {
-    let mut text = String::new();
-    let read =
-        File::open(path).and_then(|file| file.take(MAX_ENTRY_BYTES).read_to_string(&mut text));
-    match read {
+    let text = match read_text(path) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(error.to_string()),
-        Ok(_) => {}
-    }
+        Ok(text) => text,
+    };
     let Ok(Value::Object(object)) = json::from_str::<Value>(&text) else {
         return Err("not a JSON object".to_owned());
     };
     parse_entry(&object, sequence, path).map(Some)
 }
 
+/// Reads a file of at most [`MAX_ENTRY_BYTES`] as text.
+fn read_text(path: &Path) -> io::Result<String> {
+    let mut text = String::new();
+    File::open(path)?
+        .take(MAX_ENTRY_BYTES)
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
+#[inline(never)]
 fn parse_entry(
     object: &Object,
     sequence: u64,
@@ -959,15 +981,18 @@ fn private_options() -> OpenOptions {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        created => created,
+    }
 }
 
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir)
+    match fs::create_dir(dir) {
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        created => created,
+    }
 }
 
 #[cfg(unix)]

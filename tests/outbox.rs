@@ -450,7 +450,7 @@ fn flush_moves_not_found_to_dead_letters() {
         panic!("no error in {letter:?}");
     };
     assert_eq!(
-        error.get("status").map(|s| json::to_string(s)),
+        error.get("status").map(json::to_string),
         Some("404".to_owned())
     );
     assert_eq!(
@@ -1205,4 +1205,26 @@ fn concurrent_flushes_send_each_entry_once() {
         assert_eq!(sent, expected, "credential {id}");
     }
     assert_eq!(stored(&fake, ids[1]).0.as_deref(), Some("999999"));
+}
+
+#[test]
+fn help_lists_outbox_flags() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    let mut command = cmd(&fake, &scratch);
+    command.arg("--help");
+    let out = run(command);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    for word in [
+        "--queue-dir DIR",
+        "outbox flush",
+        "outbox list",
+        "outbox requeue",
+        "outbox purge --queue|--dead|--all",
+        "SEAM_EDGE_QUEUE_DIR",
+        "\n    74 ",
+    ] {
+        assert!(out.stdout.contains(word), "{word} missing\n{out}");
+    }
 }

@@ -10,6 +10,7 @@ use super::args::{Args, OutboxCommand, Verbosity};
 use super::{CliError, exit, output};
 
 /// Runs an `outbox` command: prints its output and returns the exit code.
+#[inline(never)]
 pub fn run(args: &Args, command: OutboxCommand) -> ExitCode {
     let result = queue_dir(args).and_then(|dir| {
         let outbox = Outbox::open(dir)?;
@@ -41,6 +42,7 @@ pub fn run(args: &Args, command: OutboxCommand) -> ExitCode {
 }
 
 /// Returns `--queue-dir`, else `SEAM_EDGE_QUEUE_DIR`.
+#[inline(never)]
 fn queue_dir(args: &Args) -> Result<PathBuf, CliError> {
     let from_env = std::env::var_os("SEAM_EDGE_QUEUE_DIR")
         .filter(|value| !value.to_string_lossy().trim().is_empty())
@@ -62,6 +64,15 @@ fn text(value: Option<&str>) -> Value {
     value.map_or(Value::Null, |text| Value::String(text.to_owned()))
 }
 
+/// Builds a JSON object from its members; one loop compiles smaller than many inserts.
+fn object(members: Vec<(&str, Value)>) -> Object {
+    let mut object = Object::new();
+    for (key, value) in members {
+        object.insert(key.to_owned(), value);
+    }
+    object
+}
+
 fn print_object(object: &Object) {
     output::print_stdout(&format!("{}\n", json::to_string(object)));
 }
@@ -69,34 +80,35 @@ fn print_object(object: &Object) {
 /// Prints `{"ok": true, "<key>": count}` for `--json`, or a line unless `-q`.
 fn done(args: &Args, key: &str, count: usize, what: &str) {
     if args.json {
-        let mut object = Object::new();
-        object.insert("ok".to_owned(), Value::Bool(true));
-        object.insert(key.to_owned(), number(count as u64));
-        print_object(&object);
+        print_object(&object(vec![
+            ("ok", Value::Bool(true)),
+            (key, number(count as u64)),
+        ]));
     } else if args.verbosity != Verbosity::Quiet {
         output::print_stdout(&format!("{count} {what}\n"));
     }
 }
 
 /// Prints the success of a direct update for `--json`.
+#[inline(never)]
 pub fn print_sent_json(credential: Option<&AcsCredential>) {
-    let mut object = Object::new();
-    object.insert("ok".to_owned(), Value::Bool(true));
-    object.insert("status".to_owned(), text(Some("sent")));
-    let credential = output::credential_json(credential, false);
-    object.insert("acs_credential".to_owned(), credential);
-    print_object(&object);
+    print_object(&object(vec![
+        ("ok", Value::Bool(true)),
+        ("status", text(Some("sent"))),
+        ("acs_credential", output::credential_json(credential, false)),
+    ]));
 }
 
 /// Reports an update stored in the outbox: JSON on stdout for `--json`, else a line on
 /// stderr unless `-q`. The run still succeeds, because the update is stored.
+#[inline(never)]
 pub fn print_queued(args: &Args, entry: &Entry) {
     if args.json {
-        let mut object = Object::new();
-        object.insert("ok".to_owned(), Value::Bool(true));
-        object.insert("status".to_owned(), text(Some("queued")));
-        object.insert("entry".to_owned(), entry_json(entry));
-        print_object(&object);
+        print_object(&object(vec![
+            ("ok", Value::Bool(true)),
+            ("status", text(Some("queued"))),
+            ("entry", Value::Object(entry_json(entry))),
+        ]));
     } else if args.verbosity != Verbosity::Quiet {
         output::print_stderr(&format!(
             "seam-edge: queued update {} for credential {} in {}; \
@@ -109,45 +121,41 @@ pub fn print_queued(args: &Args, entry: &Entry) {
 }
 
 /// Returns an entry as JSON, with the PIN code masked.
-fn entry_json(entry: &Entry) -> Value {
+fn entry_json(entry: &Entry) -> Object {
     let update = &entry.update;
     let ends_at = update.ends_at().map(ToString::to_string);
-    let mut object = Object::new();
-    object.insert("sequence".to_owned(), number(entry.sequence));
-    object.insert(
-        "acs_credential_id".to_owned(),
-        text(Some(update.acs_credential_id())),
-    );
-    object.insert(
-        "code".to_owned(),
-        text(update.code().map(mask_code).as_deref()),
-    );
-    object.insert("ends_at".to_owned(), text(ends_at.as_deref()));
-    object.insert("endpoint".to_owned(), text(Some(&entry.endpoint)));
-    object.insert(
-        "workspace_id".to_owned(),
-        text(entry.workspace_id.as_deref()),
-    );
-    object.insert(
-        "path".to_owned(),
-        text(Some(&entry.path.display().to_string())),
-    );
-    Value::Object(object)
+    object(vec![
+        ("sequence", number(entry.sequence)),
+        ("acs_credential_id", text(Some(update.acs_credential_id()))),
+        ("code", text(update.code().map(mask_code).as_deref())),
+        ("ends_at", text(ends_at.as_deref())),
+        ("endpoint", text(Some(&entry.endpoint))),
+        ("workspace_id", text(entry.workspace_id.as_deref())),
+        ("path", text(Some(&entry.path.display().to_string()))),
+    ])
 }
 
+#[inline(never)]
 fn dead_json(letter: &DeadLetter) -> Value {
-    let mut error = Object::new();
     let status = letter
         .status
         .map_or(Value::Null, |status| number(status.into()));
-    error.insert("status".to_owned(), status);
-    error.insert("type".to_owned(), text(letter.error_type.as_deref()));
-    error.insert("message".to_owned(), text(Some(&letter.message)));
+    let error = object(vec![
+        ("status", status),
+        ("type", text(letter.error_type.as_deref())),
+        ("message", text(Some(&letter.message))),
+    ]);
     let mut value = entry_json(&letter.entry);
-    if let Value::Object(object) = &mut value {
-        object.insert("error".to_owned(), Value::Object(error));
-    }
-    value
+    value.insert("error".to_owned(), Value::Object(error));
+    Value::Object(value)
+}
+
+/// Returns JSON strings of paths.
+fn paths_json(paths: &[PathBuf]) -> Value {
+    let names = paths
+        .iter()
+        .map(|path| text(Some(&path.display().to_string())));
+    Value::Array(names.collect())
 }
 
 /// Returns an entry as one line, with the PIN code masked.
@@ -163,21 +171,18 @@ fn entry_line(entry: &Entry) -> String {
     line
 }
 
+#[inline(never)]
 fn list(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     let listing = outbox.list()?;
     if args.json {
-        let paths = |paths: &[PathBuf]| {
-            let names = paths.iter().map(|p| text(Some(&p.display().to_string())));
-            Value::Array(names.collect())
-        };
-        let mut object = Object::new();
-        object.insert("ok".to_owned(), Value::Bool(true));
-        let queued = listing.queued.iter().map(entry_json).collect();
-        object.insert("queued".to_owned(), Value::Array(queued));
-        let dead = listing.dead.iter().map(dead_json).collect();
-        object.insert("dead_letters".to_owned(), Value::Array(dead));
-        object.insert("corrupt".to_owned(), paths(&listing.corrupt));
-        print_object(&object);
+        let queued = listing.queued.iter().map(|e| Value::Object(entry_json(e)));
+        let dead = listing.dead.iter().map(dead_json);
+        print_object(&object(vec![
+            ("ok", Value::Bool(true)),
+            ("queued", Value::Array(queued.collect())),
+            ("dead_letters", Value::Array(dead.collect())),
+            ("corrupt", paths_json(&listing.corrupt)),
+        ]));
         return Ok(exit::OK);
     }
     let mut lines = String::new();
@@ -205,6 +210,7 @@ fn list(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
 /// Sends the queue and returns the most serious exit code among its outcomes: the error
 /// that stopped it, 78 for entries of another endpoint or workspace, 65 for an invalid
 /// entry or a corrupt file, 69 for another rejection.
+#[inline(never)]
 fn flush(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     let client = super::build_client(args)?;
     let report = outbox.flush(&client)?;
@@ -266,27 +272,26 @@ fn flush(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     Ok(code)
 }
 
+#[inline(never)]
 fn print_flush_json(report: &seam_edge::FlushReport, code: u8, stopped: Option<&str>) {
-    let mut object = Object::new();
-    object.insert("ok".to_owned(), Value::Bool(code == exit::OK));
-    object.insert("status".to_owned(), text(Some("flushed")));
-    object.insert("sent".to_owned(), number(report.sent.len() as u64));
-    object.insert("remaining".to_owned(), number(report.remaining as u64));
-    let dead = report.dead.iter().map(dead_json).collect();
-    object.insert("dead_letters".to_owned(), Value::Array(dead));
-    let corrupt = report
-        .corrupt
-        .iter()
-        .map(|p| text(Some(&p.display().to_string())));
-    object.insert("corrupt".to_owned(), Value::Array(corrupt.collect()));
-    let foreign = report.foreign.iter().map(entry_json).collect();
-    object.insert("foreign".to_owned(), Value::Array(foreign));
+    let dead = report.dead.iter().map(dead_json);
+    let foreign = report.foreign.iter().map(|e| Value::Object(entry_json(e)));
+    let mut members = vec![
+        ("ok", Value::Bool(code == exit::OK)),
+        ("status", text(Some("flushed"))),
+        ("sent", number(report.sent.len() as u64)),
+        ("remaining", number(report.remaining as u64)),
+        ("dead_letters", Value::Array(dead.collect())),
+        ("corrupt", paths_json(&report.corrupt)),
+        ("foreign", Value::Array(foreign.collect())),
+    ];
     if code != exit::OK {
-        let mut error = Object::new();
-        error.insert("class".to_owned(), text(Some(exit::class_name(code))));
-        error.insert("exit_code".to_owned(), number(code.into()));
-        error.insert("message".to_owned(), text(stopped));
-        object.insert("error".to_owned(), Value::Object(error));
+        let error = object(vec![
+            ("class", text(Some(exit::class_name(code)))),
+            ("exit_code", number(code.into())),
+            ("message", text(stopped)),
+        ]);
+        members.push(("error", Value::Object(error)));
     }
-    print_object(&object);
+    print_object(&object(members));
 }
