@@ -478,7 +478,7 @@ impl Credentials<'_> {
     /// As [`Credentials::update`] for a failure that is not temporary, and
     /// [`Error::Outbox`] when the update cannot be stored: the outbox is full, its disk is
     /// full, or its folder is unusable.
-    #[inline(never)]
+
     pub fn submit(&self, update: &ValidUpdate) -> Result<Delivery, Error> {
         let Some(outbox) = self.client.outbox()? else {
             return self.update_valid(update).map(Delivery::Sent);

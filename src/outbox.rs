@@ -158,7 +158,7 @@ impl Outbox {
     ///
     /// [`Error::Outbox`] when the folder cannot be created or read, is not a folder, or its
     /// permissions let other users in.
-    #[inline(never)]
+
     pub fn open(dir: impl Into<PathBuf>) -> Result<Outbox, Error> {
         let outbox = Outbox {
             dir: dir.into(),
@@ -194,7 +194,7 @@ impl Outbox {
     /// # Errors
     ///
     /// [`Error::Outbox`] when a file cannot be read or moved.
-    #[inline(never)]
+
     pub fn list(&self) -> Result<Listing, Error> {
         let mut listing = Listing::default();
         let mut moved = Vec::new();
@@ -221,7 +221,7 @@ impl Outbox {
     /// # Errors
     ///
     /// [`Error::Outbox`] when a file cannot be read, written or removed.
-    #[inline(never)]
+
     pub fn requeue(&self) -> Result<Vec<Entry>, Error> {
         let _lock = self.lock(".lock", CONTENTS_LOCK_WAIT)?;
         let mut moved = Vec::new();
@@ -245,7 +245,7 @@ impl Outbox {
     /// # Errors
     ///
     /// [`Error::Outbox`] when a file cannot be removed, or another process keeps sending.
-    #[inline(never)]
+
     pub fn purge(&self, which: Purge) -> Result<usize, Error> {
         let _send = match which {
             Purge::Dead => None,
@@ -282,7 +282,7 @@ impl Outbox {
     ///
     /// [`Error::Outbox`] when another process is sending (kind `Busy`, temporary), or a file
     /// cannot be read, moved or removed.
-    #[inline(never)]
+
     pub fn flush(&self, client: &Client) -> Result<FlushReport, Error> {
         let _send = self.send_lock()?.ok_or_else(|| self.busy())?;
         let mut report = FlushReport::default();
@@ -310,7 +310,7 @@ impl Outbox {
 
     /// Sends `update`, or stores it when it cannot be sent now; see
     /// [`Credentials::submit`](crate::Credentials::submit).
-    #[inline(never)]
+
     pub(crate) fn submit(&self, client: &Client, update: &ValidUpdate) -> Result<Delivery, Error> {
         let Some(_send) = self.send_lock()? else {
             // A flush is running: it, or the next one, sends this entry after the others.
@@ -342,7 +342,7 @@ impl Outbox {
 
     /// Sends the entries `waiting` for a credential, then its newest entry `own`, oldest
     /// first. `own` is never moved to dead letters, because the caller gets its error.
-    #[inline(never)]
+
     fn send_behind(
         &self,
         client: &Client,
@@ -404,7 +404,7 @@ impl Outbox {
     }
 
     /// Moves an entry to `dead/` with its error. Holds the contents lock.
-    #[inline(never)]
+
     fn bury(&self, entry: &Entry, error: &Error) -> Result<DeadLetter, Error> {
         let response = error.response();
         let mut letter = DeadLetter {
@@ -434,7 +434,7 @@ impl Outbox {
     }
 
     /// Returns the entries of `client` for the credential `id`, oldest first.
-    #[inline(never)]
+
     fn waiting_for(&self, client: &Client, id: &str) -> Result<Vec<Entry>, Error> {
         let mut moved = Vec::new();
         let mut waiting = Vec::new();
@@ -494,7 +494,7 @@ impl Outbox {
     }
 
     /// Rejects a new entry of `size` bytes that would pass a limit.
-    #[inline(never)]
+
     fn check_room(&self, size: u64) -> Result<(), Error> {
         let mut count = 0;
         let mut bytes = size;
@@ -542,7 +542,7 @@ impl Outbox {
     }
 
     /// Returns the first queued entry file after `last`.
-    #[inline(never)]
+
     fn next_entry(&self, last: u64) -> Result<Option<(u64, PathBuf)>, Error> {
         let files = self.entry_files(&self.dir)?;
         Ok(files.into_iter().find(|(sequence, _)| *sequence > last))
@@ -707,7 +707,6 @@ impl Outbox {
         }
     }
 
-    #[inline(never)]
     fn busy(&self) -> Error {
         failure(
             OutboxErrorKind::Busy,
@@ -863,7 +862,6 @@ fn read_text(path: &Path) -> io::Result<String> {
     Ok(text)
 }
 
-#[inline(never)]
 fn parse_entry(
     object: &Object,
     sequence: u64,
