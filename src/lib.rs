@@ -68,9 +68,9 @@
 //! # Ok::<(), seam_edge::Error>(())
 //! ```
 //!
-//! The folder (mode 0700; a folder other users may open is rejected, not changed) holds
-//! one JSON file per entry (mode 0600), named by a sequence number from a `counter` file,
-//! because devices without a real-time clock cannot order by time. An entry stores the
+//! The folder has mode 0700, and a folder other users may open is rejected, not changed.
+//! It contains one JSON file per entry (mode 0600), named by a sequence number from a
+//! `counter` file, because devices without a real-time clock cannot order by time. An entry stores the
 //! endpoint, the workspace id, the credential id, `code` and `ends_at`, never the token or
 //! API key, but the PIN code by necessity. Every file is written to a temporary file,
 //! synced, renamed into place, and the folder synced, so after a power cut each entry is

@@ -87,7 +87,7 @@ pub enum Delivery {
     Queued(Entry),
 }
 
-/// What [`Outbox::flush`] did.
+/// The outcome of [`Outbox::flush`].
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct FlushReport {
@@ -151,8 +151,8 @@ impl Outbox {
     /// Opens the outbox folder, creating it with mode 0700 when missing (its parent must
     /// exist), and deletes the temporary files a crash left behind. The limits are the defaults.
     ///
-    /// The folder holds PIN codes, so a folder that other users may read is rejected rather
-    /// than changed: it could be a shared folder such as `/tmp`.
+    /// The folder contains PIN codes, so a folder that other users may read is rejected
+    /// rather than changed, because it could be a shared folder such as `/tmp`.
     ///
     /// # Errors
     ///
@@ -216,7 +216,7 @@ impl Outbox {
     /// under new sequence numbers, oldest first. Returns the requeued entries.
     ///
     /// NOTE: a crash between writing the new entry and removing the dead letter leaves the
-    /// update in both places; the queued copy is sent, and the dead copy stays visible.
+    /// update in both places. The queued copy is sent and the dead copy stays visible.
     ///
     /// # Errors
     ///
@@ -411,7 +411,8 @@ impl Outbox {
             entry: entry.clone(),
             status: error.status(),
             error_type: response.and_then(|r| r.error_type()).map(str::to_owned),
-            message: error_chain(error),
+            // Entries were checked when read, so no local error here has a cause to add.
+            message: error.to_string(),
         };
         let dead = self.dir.join("dead");
         create_private_dir(&dead).map_err(|e| self.io("creating", &dead, e))?;
@@ -769,21 +770,6 @@ fn stops_flush(error: &Error) -> bool {
         )
 }
 
-/// Returns an error's message with its causes, each once.
-fn error_chain(error: &Error) -> String {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
-}
-
 fn entry_name(sequence: u64) -> String {
     format!("{sequence:020}.json")
 }
@@ -888,7 +874,7 @@ fn parse_entry(
     params.code = optional(object, "code")?;
     params.ends_at = optional(object, "ends_at")?;
     // The message of a rejected code never repeats the code.
-    let update = params.validate().map_err(|error| error_chain(&error))?;
+    let update = params.validate().map_err(|error| error.to_string())?;
     let entry = Entry {
         sequence,
         endpoint,

@@ -194,7 +194,7 @@ fn update_args(id: &str, code: Option<&str>, ends_at: Option<&str>) -> Vec<Strin
     args
 }
 
-/// Runs an update that the fake answers with 503, so it is queued.
+/// Runs an update that gets 503 from the fake, so it is queued.
 fn queue_update(
     fake: &FakeSeam,
     scratch: &Scratch,

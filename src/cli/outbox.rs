@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use miniserde::json::{self, Number, Object, Value};
-use seam_edge::{AcsCredential, DeadLetter, Entry, Outbox, Purge, mask_code};
+use seam_edge::{AcsCredential, DeadLetter, Entry, FlushReport, Outbox, Purge, mask_code};
 
 use super::args::{Args, OutboxCommand, Verbosity};
 use super::{CliError, exit, output};
@@ -201,15 +201,43 @@ fn list(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     Ok(exit::OK)
 }
 
-/// Sends the queue and returns the most serious exit code among its outcomes: the error
-/// that stopped it, 78 for entries of another endpoint or workspace, 65 for an invalid
-/// entry or a corrupt file, 69 for another rejection.
+/// Sends the queue, prints the outcome, and returns its exit code.
 // Kept out of the CLI's `main`: inlined there, it made the stripped armv7 release
 // binary about 4 KB larger (opt-level z, LTO, measured with rustc 1.95).
 #[inline(never)]
 fn flush(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     let client = super::build_client(args)?;
     let report = outbox.flush(&client)?;
+    let (code, problems) = flush_problems(&report);
+    let stopped = report
+        .stopped
+        .as_ref()
+        .map(|error| output::error_chain(error));
+    if args.json {
+        print_flush_json(&report, code, stopped.as_deref());
+    }
+    output::print_stderr(&problems);
+
+    if let Some(message) = stopped {
+        output::print_stderr(&format!(
+            "seam-edge: flush stopped, {} entries kept: {message}\n",
+            report.remaining
+        ));
+    } else if args.verbosity == Verbosity::Verbose && !args.json {
+        output::print_stdout(&format!(
+            "sent {}, dead letters {}, remaining {}\n",
+            report.sent.len(),
+            report.dead.len(),
+            report.remaining
+        ));
+    }
+    Ok(code)
+}
+
+/// Returns the most serious exit code among a flush's outcomes, and a line for each
+/// problem: the error that stopped it, 78 for entries of another endpoint or workspace,
+/// 65 for an invalid entry or a corrupt file, 69 for another rejection.
+fn flush_problems(report: &FlushReport) -> (u8, String) {
     let mut code = exit::OK;
     let mut problems = String::new();
     for letter in &report.dead {
@@ -230,6 +258,7 @@ fn flush(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     if !report.corrupt.is_empty() {
         code = exit::most_serious(code, exit::INVALID_INPUT);
     }
+
     for entry in &report.foreign {
         code = exit::most_serious(code, exit::CONFIG);
         problems.push_str(&format!(
@@ -241,34 +270,13 @@ fn flush(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
             entry.workspace_id.as_deref().unwrap_or("none (api key)")
         ));
     }
-    let stopped = report
-        .stopped
-        .as_ref()
-        .map(|error| output::error_chain(error));
     if let Some(error) = &report.stopped {
         code = exit::most_serious(code, exit::code_for(error));
     }
-    if args.json {
-        print_flush_json(&report, code, stopped.as_deref());
-    }
-    output::print_stderr(&problems);
-    if let Some(message) = stopped {
-        output::print_stderr(&format!(
-            "seam-edge: flush stopped, {} entries kept: {message}\n",
-            report.remaining
-        ));
-    } else if args.verbosity == Verbosity::Verbose && !args.json {
-        output::print_stdout(&format!(
-            "sent {}, dead letters {}, remaining {}\n",
-            report.sent.len(),
-            report.dead.len(),
-            report.remaining
-        ));
-    }
-    Ok(code)
+    (code, problems)
 }
 
-fn print_flush_json(report: &seam_edge::FlushReport, code: u8, stopped: Option<&str>) {
+fn print_flush_json(report: &FlushReport, code: u8, stopped: Option<&str>) {
     let dead = report.dead.iter().map(dead_json);
     let foreign = report.foreign.iter().map(|e| Value::Object(entry_json(e)));
     let mut members = vec![
