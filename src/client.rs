@@ -207,8 +207,8 @@ impl ClientBuilder {
 
     /// Sets the outbox folder, where [`Credentials::submit`] stores an update that failed
     /// for a temporary reason, to be sent later by [`Outbox::flush`](crate::Outbox::flush).
-    /// The folder is created with mode 0700 when missing. Default: none, so `submit` sends
-    /// once like [`Credentials::update_valid`].
+    /// The folder is created with mode 0700 when missing, in a parent that must exist.
+    /// Default: none, so `submit` sends once like [`Credentials::update_valid`].
     pub fn queue_dir(mut self, path: impl Into<PathBuf>) -> ClientBuilder {
         self.queue = Some(path.into());
         self

@@ -477,8 +477,8 @@ impl Credentials<'_> {
     ///
     /// As [`Credentials::update`] for a failure that is not temporary, and
     /// [`Error::Outbox`] when the update cannot be stored: the outbox is full, its disk is
-    /// full, or its folder is unusable.
-
+    /// full, or its folder is unusable. The folder is opened before anything is sent, so a
+    /// folder that cannot be used fails every call, not only those during an outage.
     pub fn submit(&self, update: &ValidUpdate) -> Result<Delivery, Error> {
         let Some(outbox) = self.client.outbox()? else {
             return self.update_valid(update).map(Delivery::Sent);

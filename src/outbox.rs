@@ -140,7 +140,7 @@ pub struct Outbox {
     max_bytes: u64,
 }
 
-/// Outcome of sending one entry whose failure did not stop the run.
+/// The outcome of sending one entry.
 enum Sent {
     Accepted(Option<AcsCredential>),
     Rejected(Error),
@@ -158,7 +158,6 @@ impl Outbox {
     ///
     /// [`Error::Outbox`] when the folder cannot be created or read, is not a folder, or its
     /// permissions let other users in.
-
     pub fn open(dir: impl Into<PathBuf>) -> Result<Outbox, Error> {
         let outbox = Outbox {
             dir: dir.into(),
@@ -194,7 +193,6 @@ impl Outbox {
     /// # Errors
     ///
     /// [`Error::Outbox`] when a file cannot be read or moved.
-
     pub fn list(&self) -> Result<Listing, Error> {
         let mut listing = Listing::default();
         let mut moved = Vec::new();
@@ -221,7 +219,6 @@ impl Outbox {
     /// # Errors
     ///
     /// [`Error::Outbox`] when a file cannot be read, written or removed.
-
     pub fn requeue(&self) -> Result<Vec<Entry>, Error> {
         let _lock = self.lock(".lock", CONTENTS_LOCK_WAIT)?;
         let mut moved = Vec::new();
@@ -245,7 +242,6 @@ impl Outbox {
     /// # Errors
     ///
     /// [`Error::Outbox`] when a file cannot be removed, or another process keeps sending.
-
     pub fn purge(&self, which: Purge) -> Result<usize, Error> {
         let _send = match which {
             Purge::Dead => None,
@@ -282,7 +278,6 @@ impl Outbox {
     ///
     /// [`Error::Outbox`] when another process is sending (kind `Busy`, temporary), or a file
     /// cannot be read, moved or removed.
-
     pub fn flush(&self, client: &Client) -> Result<FlushReport, Error> {
         let _send = self.send_lock()?.ok_or_else(|| self.busy())?;
         let mut report = FlushReport::default();
@@ -310,10 +305,10 @@ impl Outbox {
 
     /// Sends `update`, or stores it when it cannot be sent now; see
     /// [`Credentials::submit`](crate::Credentials::submit).
-
     pub(crate) fn submit(&self, client: &Client, update: &ValidUpdate) -> Result<Delivery, Error> {
         let Some(_send) = self.send_lock()? else {
-            // A flush is running: it, or the next one, sends this entry after the others.
+            // Another process is sending. A running flush rereads the folder and sends this
+            // entry after the others; otherwise the next flush does.
             return self.enqueue(client, update, None).map(Delivery::Queued);
         };
         // Reserved before sending, so an update queued meanwhile by another process gets a
@@ -342,7 +337,6 @@ impl Outbox {
 
     /// Sends the entries `waiting` for a credential, then its newest entry `own`, oldest
     /// first. `own` is never moved to dead letters, because the caller gets its error.
-
     fn send_behind(
         &self,
         client: &Client,
@@ -404,7 +398,6 @@ impl Outbox {
     }
 
     /// Moves an entry to `dead/` with its error. Holds the contents lock.
-
     fn bury(&self, entry: &Entry, error: &Error) -> Result<DeadLetter, Error> {
         let response = error.response();
         let mut letter = DeadLetter {
@@ -435,7 +428,6 @@ impl Outbox {
     }
 
     /// Returns the entries of `client` for the credential `id`, oldest first.
-
     fn waiting_for(&self, client: &Client, id: &str) -> Result<Vec<Entry>, Error> {
         let mut moved = Vec::new();
         let mut waiting = Vec::new();
@@ -495,7 +487,6 @@ impl Outbox {
     }
 
     /// Rejects a new entry of `size` bytes that would pass a limit.
-
     fn check_room(&self, size: u64) -> Result<(), Error> {
         let mut count = 0;
         let mut bytes = size;
@@ -543,7 +534,6 @@ impl Outbox {
     }
 
     /// Returns the first queued entry file after `last`.
-
     fn next_entry(&self, last: u64) -> Result<Option<(u64, PathBuf)>, Error> {
         let files = self.entry_files(&self.dir)?;
         Ok(files.into_iter().find(|(sequence, _)| *sequence > last))
@@ -646,6 +636,8 @@ impl Outbox {
         Ok(())
     }
 
+    // NOTE: only the mode bits are checked, not the owner, because std has no call for the
+    // process's user id.
     fn check_permissions(&self) -> Result<(), Error> {
         let metadata = fs::metadata(&self.dir).map_err(|e| self.io("reading", &self.dir, e))?;
         let mode = permission_bits(&metadata);
