@@ -35,9 +35,9 @@
 //!
 //! Every call returns [`Error`], one `#[non_exhaustive]` enum: invalid input found locally,
 //! unauthorized (every 401), forbidden (403), Seam's JSON error envelope, other HTTP errors,
-//! transport failures with the cause in `source()`, configuration, and the outbox. [`Error::is_temporary`]
-//! tells whether trying again later can help. No error, `Debug` output or log line below
-//! `trace` contains the token or a PIN code.
+//! transport failures with the cause in `source()`, configuration, and the outbox.
+//! [`Error::is_temporary`] tells whether trying again later can help. No error, `Debug`
+//! output or log line below `trace` contains the token or a PIN code.
 //!
 //! # Outbox
 //!
@@ -70,13 +70,13 @@
 //!
 //! The folder has mode 0700, and a folder other users may open is rejected, not changed.
 //! It contains one JSON file per entry (mode 0600), named by a sequence number from a
-//! `counter` file, because devices without a real-time clock cannot order by time. An entry stores the
-//! endpoint, the workspace id, the credential id, `code` and `ends_at`, never the token or
-//! API key, but the PIN code by necessity. Every file is written to a temporary file,
-//! synced, renamed into place, and the folder synced, so after a power cut each entry is
-//! either whole or absent, and a leftover temporary file is deleted at the next
-//! [`Outbox::open`]. An update that reached the server just before a crash may be sent once
-//! more, which sets the same values again.
+//! `counter` file, because devices without a real-time clock cannot order by time. An
+//! entry stores the endpoint, the workspace id, the credential id, `code` and `ends_at`,
+//! never the token or API key, but the PIN code by necessity. Every file is written to a
+//! temporary file, synced, renamed into place, and the folder synced, so after a power cut
+//! each entry is either whole or absent, and a leftover temporary file is deleted at the
+//! next [`Outbox::open`]. An update that reached the server just before a crash may be sent
+//! once more, which sets the same values again.
 //!
 //! A flush removes an entry after a 2xx, moves one rejected for good (invalid input, 404,
 //! another 4xx, an `ends_at` already past by a set clock) to `dead/` with its error, and

@@ -150,6 +150,7 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
             outbox::print_queued(args, &entry);
             return Ok(());
         }
+        // `Delivery` is non-exhaustive; the library adds no outcome without this CLI.
         _ => None,
     };
 
