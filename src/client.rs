@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,6 +13,7 @@ use crate::credential::Credentials;
 use crate::env::{self, ProxySetting};
 use crate::error::{Error, Quoted};
 use crate::http::{self, AgentSettings, Request};
+use crate::outbox::{self, Outbox};
 use crate::probe::{self, Probe, ProxyRoute, TlsSummary, TrustedRoots};
 use crate::response::Reply;
 use crate::retry;
@@ -58,6 +59,8 @@ pub struct ClientBuilder {
     retries: u32,
     deadline: Duration,
     retry_backoff: Duration,
+    queue: Option<PathBuf>,
+    queue_limits: (usize, u64),
 }
 
 impl Default for ClientBuilder {
@@ -95,6 +98,11 @@ impl ClientBuilder {
             retries: DEFAULT_RETRIES,
             deadline: DEFAULT_DEADLINE,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
+            queue: None,
+            queue_limits: (
+                outbox::DEFAULT_QUEUE_MAX_ENTRIES,
+                outbox::DEFAULT_QUEUE_MAX_BYTES,
+            ),
         }
     }
 
@@ -199,6 +207,25 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets the outbox folder, where [`Credentials::submit`] stores an update that failed
+    /// for a temporary reason, to be sent later by [`Outbox::flush`](crate::Outbox::flush).
+    /// The folder is created with mode 0700 when missing, in a parent that must exist.
+    /// Default: none, so `submit` sends once like [`Credentials::update_valid`].
+    pub fn queue_dir(mut self, path: impl Into<PathBuf>) -> ClientBuilder {
+        self.queue = Some(path.into());
+        self
+    }
+
+    /// Sets the outbox limits: at most `max_entries` files and `max_bytes` bytes, queued
+    /// entries and dead letters together. Past them `submit` rejects a new update with
+    /// [`Error::Outbox`] and keeps the older entries. Default: 1,000 entries and 1 MiB
+    /// ([`DEFAULT_QUEUE_MAX_ENTRIES`](crate::DEFAULT_QUEUE_MAX_ENTRIES),
+    /// [`DEFAULT_QUEUE_MAX_BYTES`](crate::DEFAULT_QUEUE_MAX_BYTES)).
+    pub fn queue_limits(mut self, max_entries: usize, max_bytes: u64) -> ClientBuilder {
+        self.queue_limits = (max_entries, max_bytes);
+        self
+    }
+
     /// Allows a plain `http://` endpoint that is not loopback, which sends the token
     /// unencrypted. Default: false.
     pub fn allow_insecure_http(mut self, allow: bool) -> ClientBuilder {
@@ -212,6 +239,7 @@ impl ClientBuilder {
     /// - credentials: `SEAM_API_KEY`, or `SEAM_PERSONAL_ACCESS_TOKEN` with
     ///   `SEAM_WORKSPACE_ID`; setting both tokens is an error;
     /// - endpoint: `SEAM_ENDPOINT`, else the deprecated `SEAM_API_URL` with a warning;
+    /// - outbox folder: `SEAM_EDGE_QUEUE_DIR`;
     /// - proxy, in curl's order for https: `https_proxy`, `HTTPS_PROXY`, `all_proxy`,
     ///   `ALL_PROXY`; hosts to reach directly: `no_proxy`, then `NO_PROXY`.
     ///
@@ -232,6 +260,9 @@ impl ClientBuilder {
         }
         if self.auth.is_none() {
             self.auth = env::auth(&var)?;
+        }
+        if self.queue.is_none() {
+            self.queue = var("SEAM_EDGE_QUEUE_DIR").map(PathBuf::from);
         }
         if matches!(self.proxy, ProxySetting::Unset) {
             self.proxy = env::proxy(&var);
@@ -300,6 +331,8 @@ impl ClientBuilder {
                 retries: self.retries,
                 deadline: self.deadline,
                 retry_backoff: self.retry_backoff,
+                queue: self.queue,
+                queue_limits: self.queue_limits,
             }),
         })
     }
@@ -471,6 +504,8 @@ struct Inner {
     retries: u32,
     deadline: Duration,
     retry_backoff: Duration,
+    queue: Option<PathBuf>,
+    queue_limits: (usize, u64),
 }
 
 impl fmt::Debug for Client {
@@ -559,6 +594,20 @@ impl Client {
             now: self.now(),
         };
         probe::probe_tls(&probe, addr)
+    }
+
+    /// Returns the outbox folder set with [`ClientBuilder::queue_dir`], if any.
+    pub fn queue_dir(&self) -> Option<&Path> {
+        self.inner.queue.as_deref()
+    }
+
+    /// Opens the outbox folder, if one is set, with the client's limits.
+    pub(crate) fn outbox(&self) -> Result<Option<Outbox>, Error> {
+        let Some(dir) = &self.inner.queue else {
+            return Ok(None);
+        };
+        let (max_entries, max_bytes) = self.inner.queue_limits;
+        Ok(Some(Outbox::open(dir)?.limits(max_entries, max_bytes)))
     }
 
     pub(crate) fn now(&self) -> SystemTime {

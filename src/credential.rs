@@ -7,6 +7,7 @@ use miniserde::json::{self, Object, Value};
 
 use crate::client::Client;
 use crate::error::{Error, InputError};
+use crate::outbox::Delivery;
 use crate::response::{self, Fields};
 use crate::timestamp::Timestamp;
 
@@ -457,6 +458,34 @@ impl Credentials<'_> {
             update.code(),
             response::optional_credential,
         )
+    }
+
+    /// Sends an update through the outbox set with
+    /// [`ClientBuilder::queue_dir`](crate::ClientBuilder::queue_dir), or like
+    /// [`update_valid`](Self::update_valid) when none is set.
+    ///
+    /// With an outbox, an update that fails for a temporary reason
+    /// ([`Error::is_temporary`]) is stored and [`Delivery::Queued`] returned; a later
+    /// [`Outbox::flush`](crate::Outbox::flush) sends it. When older entries for the same
+    /// credential are waiting, the update is stored behind them and they are sent first,
+    /// oldest first, so the server ends with the newest values. When another process is
+    /// sending queued entries for longer than
+    /// [`SEND_LOCK_WAIT`](crate::SEND_LOCK_WAIT), the update is stored without an attempt.
+    /// An update that fails for another reason is not stored.
+    ///
+    /// # Errors
+    ///
+    /// As [`Credentials::update`] for a failure that is not temporary, and
+    /// [`Error::Outbox`] when the update cannot be stored: the outbox is full, its disk is
+    /// full, or its folder is unusable. The folder is opened before anything is sent, so a
+    /// folder that cannot be used fails every call, not only those during an outage.
+    pub fn submit(&self, update: &ValidUpdate) -> Result<Delivery, Error> {
+        let Some(outbox) = self.client.outbox()? else {
+            return self.update_valid(update).map(Delivery::Sent);
+        };
+        // Input that can never succeed is rejected before it could be stored.
+        update.check_future(self.client.now())?;
+        outbox.submit(self.client, update)
     }
 
     /// Fetches a credential with `POST /acs/credentials/get`.

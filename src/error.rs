@@ -30,6 +30,10 @@ pub enum Error {
     /// The client's configuration is unusable: no token, conflicting settings, a bad token
     /// prefix, an unreadable CA file or a malformed endpoint or proxy.
     Config(ConfigError),
+    /// The outbox folder could not store, read or change an entry: it is full, its disk is
+    /// full, it is not writable, its permissions are too wide, or another process holds
+    /// its lock.
+    Outbox(Box<OutboxError>),
 }
 
 impl Error {
@@ -39,6 +43,7 @@ impl Error {
     pub fn is_temporary(&self) -> bool {
         match self {
             Error::Transport(_) => true,
+            Error::Outbox(error) => error.kind == OutboxErrorKind::Busy,
             Error::Api(response) | Error::Http(response) => response.is_temporary(),
             _ => false,
         }
@@ -138,6 +143,7 @@ impl fmt::Display for Error {
             }
             Error::Transport(error) => error.fmt(f),
             Error::Config(error) => error.fmt(f),
+            Error::Outbox(error) => error.fmt(f),
         }
     }
 }
@@ -148,6 +154,7 @@ impl StdError for Error {
             Error::InvalidInput(error) => error.source(),
             Error::Transport(error) => error.source(),
             Error::Config(error) => error.source(),
+            Error::Outbox(error) => error.source(),
             _ => None,
         }
     }
@@ -412,6 +419,49 @@ impl StdError for ConfigError {
         self.source
             .as_ref()
             .map(|error| error.as_ref() as &(dyn StdError + 'static))
+    }
+}
+
+/// A failure of the outbox folder, with a message that names the path and the fix.
+#[derive(Debug)]
+pub struct OutboxError {
+    pub(crate) kind: OutboxErrorKind,
+    pub(crate) message: String,
+    pub(crate) source: Option<std::io::Error>,
+}
+
+/// The reason an [`OutboxError`] happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OutboxErrorKind {
+    /// Storing the update would pass the folder's limit of entries or bytes.
+    Full,
+    /// Another process held the folder's lock for longer than this one waits.
+    Busy,
+    /// The folder's permissions let other users read it.
+    Permissions,
+    /// A file operation failed, for example because the disk is full or read-only.
+    Io,
+}
+
+impl OutboxError {
+    /// Returns the reason of the failure.
+    pub fn kind(&self) -> OutboxErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for OutboxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for OutboxError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_ref()
+            .map(|error| error as &(dyn StdError + 'static))
     }
 }
 

@@ -35,9 +35,62 @@
 //!
 //! Every call returns [`Error`], one `#[non_exhaustive]` enum: invalid input found locally,
 //! unauthorized (every 401), forbidden (403), Seam's JSON error envelope, other HTTP errors,
-//! transport failures with the cause in `source()`, and configuration. [`Error::is_temporary`]
-//! tells whether trying again later can help. No error, `Debug` output or log line below
-//! `trace` contains the token or a PIN code.
+//! transport failures with the cause in `source()`, configuration, and the outbox.
+//! [`Error::is_temporary`] tells whether trying again later can help. No error, `Debug`
+//! output or log line below `trace` contains the token or a PIN code.
+//!
+//! # Outbox
+//!
+//! With [`ClientBuilder::queue_dir`] (or `SEAM_EDGE_QUEUE_DIR` through
+//! [`ClientBuilder::fill_from_vars`]), [`Credentials::submit`] stores an update that failed
+//! for a temporary reason instead of losing it, and [`Outbox::flush`] sends the stored
+//! updates later, oldest first. Without a folder, `submit` sends once like
+//! [`Credentials::update_valid`].
+//!
+//! ```no_run
+//! use seam_edge::{Client, Delivery, Outbox, UpdateCredentialParams};
+//!
+//! let client = Client::builder()
+//!     .queue_dir("/var/lib/seam-edge/outbox")
+//!     .fill_from_vars(|name| std::env::var(name).ok())?
+//!     .build()?;
+//! let update = UpdateCredentialParams::new("66666666-6666-6666-6666-666666666666")
+//!     .code("4821")
+//!     .validate()?;
+//! match client.acs().credentials().submit(&update)? {
+//!     Delivery::Sent(_) => {}
+//!     Delivery::Queued(entry) => eprintln!("queued as entry {}", entry.sequence),
+//!     _ => {}
+//! }
+//! // Later, for example from cron when the uplink is back:
+//! let report = Outbox::open("/var/lib/seam-edge/outbox")?.flush(&client)?;
+//! eprintln!("sent {}, still queued {}", report.sent.len(), report.remaining);
+//! # Ok::<(), seam_edge::Error>(())
+//! ```
+//!
+//! The folder has mode 0700, and a folder other users may open is rejected, not changed.
+//! It contains one JSON file per entry (mode 0600), named by a sequence number from a
+//! `counter` file, because devices without a real-time clock cannot order by time. An
+//! entry stores the endpoint, the workspace id, the credential id, `code` and `ends_at`,
+//! never the token or API key, but the PIN code by necessity. Every file is written to a
+//! temporary file, synced, renamed into place, and the folder synced, so after a power cut
+//! each entry is either whole or absent, and a leftover temporary file is deleted at the
+//! next [`Outbox::open`]. An update that reached the server just before a crash may be sent
+//! once more, which sets the same values again.
+//!
+//! A flush removes an entry after a 2xx, moves one rejected for good (invalid input, 404,
+//! another 4xx, an `ends_at` already past by a set clock) to `dead/` with its error, and
+//! stops at a temporary failure, 401 or 403, keeping the rest. Unreadable files move to
+//! `corrupt/`. Entries stored for another endpoint or workspace are never sent with the
+//! flushing client's credentials; they stay and are reported. Past
+//! [`DEFAULT_QUEUE_MAX_ENTRIES`] files or [`DEFAULT_QUEUE_MAX_BYTES`] bytes, queued and
+//! dead together ([`ClientBuilder::queue_limits`] changes them), a new update is rejected
+//! with [`Error::Outbox`] and older entries stay.
+//!
+//! Two file locks, released when their process dies, order concurrent runs: a short one
+//! while files change, and a send lock held by whoever sends queued entries, so that no
+//! entry is sent twice by two runs and a credential's updates keep their order. A
+//! `submit` that finds the send lock held for [`SEND_LOCK_WAIT`] queues its update.
 //!
 //! # TLS roots
 //!
@@ -91,6 +144,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+mod outbox;
 mod probe;
 mod response;
 mod retry;
@@ -110,8 +164,12 @@ pub use credential::{
     ValidUpdate, clock_is_set, mask_code,
 };
 pub use error::{
-    ConfigError, Error, InputError, ResponseError, TransportError, TransportErrorKind,
-    ValidationError,
+    ConfigError, Error, InputError, OutboxError, OutboxErrorKind, ResponseError, TransportError,
+    TransportErrorKind, ValidationError,
+};
+pub use outbox::{
+    DEFAULT_QUEUE_MAX_BYTES, DEFAULT_QUEUE_MAX_ENTRIES, DeadLetter, Delivery, Entry, FlushReport,
+    Listing, Outbox, Purge, SEND_LOCK_WAIT,
 };
 pub use probe::{ProxyRoute, TlsSummary, TrustedRoots};
 pub use retry::random_duration_up_to;

@@ -265,7 +265,7 @@ fn malformed_success_json_counts_as_applied() {
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(
         run.stdout.trim(),
-        r#"{"acs_credential":null,"ok":true}"#,
+        r#"{"acs_credential":null,"ok":true,"status":"sent"}"#,
         "{run}"
     );
     assert!(

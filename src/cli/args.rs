@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lexopt::Arg;
+use seam_edge::Purge;
 
 /// A usage mistake: exit code 64, message printed with a pointer to `--help`.
 #[derive(Debug)]
@@ -21,10 +22,21 @@ pub enum Command {
     AuthCheck,
     /// `doctor`
     Doctor,
+    /// `outbox flush`, `outbox list`, `outbox requeue`, `outbox purge`
+    Outbox(OutboxCommand),
     /// `--help`
     Help,
     /// `--version`
     Version,
+}
+
+/// An `outbox` subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxCommand {
+    Flush,
+    List,
+    Requeue,
+    Purge,
 }
 
 /// The source of the PIN code.
@@ -71,6 +83,8 @@ pub struct Args {
     pub jitter: Option<Duration>,
     pub no_proxy: bool,
     pub allow_insecure_http: bool,
+    pub queue_dir: Option<PathBuf>,
+    pub purge: Option<Purge>,
     pub json: bool,
     pub verbosity: Verbosity,
 }
@@ -98,6 +112,8 @@ impl Args {
             jitter: None,
             no_proxy: false,
             allow_insecure_http: false,
+            queue_dir: None,
+            purge: None,
             json: false,
             verbosity: Verbosity::Normal,
         }
@@ -160,6 +176,10 @@ fn parse_long(name: &str, parser: &mut lexopt::Parser, args: &mut Args) -> Resul
         "no-proxy" => args.no_proxy = true,
         "allow-insecure-http" => args.allow_insecure_http = true,
         "json" => args.json = true,
+        "queue-dir" => args.queue_dir = Some(value(parser, &flag)?.into()),
+        "queue" => set_purge(args, Purge::Queue)?,
+        "dead" => set_purge(args, Purge::Dead)?,
+        "all" => set_purge(args, Purge::All)?,
         _ => {
             return Err(UsageError(format!(
                 "unknown option {flag}; see seam-edge --help for the options"
@@ -176,6 +196,16 @@ fn set_code(args: &mut Args, source: CodeSource) -> Result<(), UsageError> {
         ));
     }
     args.code = Some(source);
+    Ok(())
+}
+
+fn set_purge(args: &mut Args, purge: Purge) -> Result<(), UsageError> {
+    if args.purge.is_some() {
+        return Err(UsageError(
+            "give one of --queue, --dead and --all".to_owned(),
+        ));
+    }
+    args.purge = Some(purge);
     Ok(())
 }
 
@@ -298,10 +328,15 @@ fn command(words: &[String]) -> Result<Command, UsageError> {
         ["acs", "credentials", "update"] => Ok(Command::Update),
         ["acs", "credentials", "get"] => Ok(Command::Get),
         ["auth", "check"] => Ok(Command::AuthCheck),
+        ["outbox", "flush"] => Ok(Command::Outbox(OutboxCommand::Flush)),
+        ["outbox", "list"] => Ok(Command::Outbox(OutboxCommand::List)),
+        ["outbox", "requeue"] => Ok(Command::Outbox(OutboxCommand::Requeue)),
+        ["outbox", "purge"] => Ok(Command::Outbox(OutboxCommand::Purge)),
         ["doctor"] => Ok(Command::Doctor),
         _ => Err(UsageError(format!(
             "unknown command {:?}; the commands are \"acs credentials update\", \
-             \"acs credentials get\", \"auth check\" and \"doctor\"",
+             \"acs credentials get\", \"auth check\", \"doctor\" and \
+             \"outbox flush|list|requeue|purge\"",
             words.join(" ")
         ))),
     }
@@ -343,11 +378,21 @@ fn check(args: &Args) -> Result<(), UsageError> {
              --ends-in DURATION or several"
                 .to_owned(),
         )),
-        Command::Get | Command::AuthCheck | Command::Doctor if for_update => Err(UsageError(
-            "--code, --code-file, --ends-at and --ends-in only apply to \
-             \"acs credentials update\""
+        _ if args.purge.is_some() && args.command != Command::Outbox(OutboxCommand::Purge) => Err(
+            UsageError("--queue, --dead and --all only apply to \"outbox purge\"".to_owned()),
+        ),
+        Command::Outbox(OutboxCommand::Purge) if args.purge.is_none() => Err(UsageError(
+            "outbox purge needs --queue (queued updates, never sent), --dead (dead letters \
+             and corrupt files) or --all"
                 .to_owned(),
         )),
+        Command::Get | Command::AuthCheck | Command::Doctor | Command::Outbox(_) if for_update => {
+            Err(UsageError(
+                "--code, --code-file, --ends-at and --ends-in only apply to \
+             \"acs credentials update\""
+                    .to_owned(),
+            ))
+        }
         _ => Ok(()),
     }
 }

@@ -32,6 +32,8 @@ pub fn code_for(error: &Error) -> u8 {
         Error::InvalidInput(_) => INVALID_INPUT,
         Error::Unauthorized(_) | Error::Forbidden(_) => BAD_CREDENTIALS,
         Error::Config(_) => CONFIG,
+        Error::Outbox(_) if error.is_temporary() => TEMPORARY,
+        Error::Outbox(_) => STORAGE,
         Error::Transport(_) => TEMPORARY,
         Error::Api(response) if response.error_type() == Some("invalid_input") => INVALID_INPUT,
         _ if error.is_temporary() => TEMPORARY,

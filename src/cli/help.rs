@@ -12,6 +12,8 @@ USAGE:
     seam-edge acs credentials get --acs-credential-id ID [--show-code]
     seam-edge auth check
     seam-edge doctor [--json]
+    seam-edge outbox flush|list|requeue --queue-dir DIR
+    seam-edge outbox purge --queue|--dead|--all --queue-dir DIR
 
 An update prints nothing on success unless -v or --json is given,
 so cron mails only failures. Errors always go to stderr, also with --json.
@@ -48,6 +50,22 @@ DOCTOR:
     /workspaces/get), clock (offset from the server's Date: ok up to 5 s, warning up to
     1 hour, error beyond or while the clock reads before this build's release). Exits
     with the code of the first error, or 0 when there is none, warnings included.
+
+OUTBOX:
+    --queue-dir DIR          Store an update that fails for a temporary reason in DIR and exit
+                             0; the folder is created with mode 0700, and one that other users
+                             may open is rejected [default: SEAM_EDGE_QUEUE_DIR, else none]
+    outbox flush             Send the queued updates oldest first; a success removes one, a
+                             permanent rejection moves it to DIR/dead, and 401, 403 or a
+                             temporary failure stops the flush and keeps the rest
+    outbox list              Show queued updates, dead letters with their errors, and corrupt
+                             files moved to DIR/corrupt; PIN masked
+    outbox requeue           Move the dead letters back into the queue, behind the waiting ones
+    outbox purge --queue|--dead|--all
+                             Delete the queued updates (never sent), the dead letters and
+                             corrupt files, or everything
+    DIR holds at most 1000 files and 1 MiB, queued and dead together; past that an update
+    is rejected with exit 74 and the older entries stay.
 
 CONNECTION:
     --endpoint URL           API base URL [default: SEAM_ENDPOINT, else https://connect.getseam.com]
@@ -90,6 +108,7 @@ ENVIRONMENT:
     https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY
                                    HTTP CONNECT proxy, first one set wins
     no_proxy, NO_PROXY             Hosts reached without the proxy, comma-separated
+    SEAM_EDGE_QUEUE_DIR            Outbox folder, as --queue-dir
     Flags beat the environment. Setting both SEAM_API_KEY and SEAM_PERSONAL_ACCESS_TOKEN
     is an error. Blank variables count as unset.
 
@@ -98,14 +117,21 @@ EXIT CODES:
     64   usage: unknown flag, missing or conflicting arguments
     65   invalid input, found locally or reported by the API as invalid_input
     69   rejected by the API for another reason: 404, 405, 409, other 4xx, 501, a redirect
+    74   storage: the outbox could not store an update: full, disk full, not writable,
+         or open to other users
     75   temporary, retry later: DNS, connect, TLS handshake (a wrong clock included),
          timeouts, connection closed early, 408, 429, 500, 502, 503, 504, a success
          whose body is not JSON (a captive portal)
     77   bad credentials: 401, 403, or a Seam error type about authentication
     78   configuration: no token, conflicting variables, bad token prefix, unreadable CA,
          key, token or PIN file, malformed endpoint or proxy, proxy credentials rejected
+    outbox flush exits 65 when an entry moved to dead letters as invalid or a corrupt
+    file was moved aside, 69 for another rejection, 75 when another process is flushing,
+    78 for entries stored for another endpoint or workspace (kept unsent); the most
+    serious outcome wins.
     SIGTERM or SIGINT end the run at once; the shell reports 143 or 130 (128 plus the
-    signal). seam-edge writes no files, so nothing is left half-written.
+    signal). seam-edge writes files only in the outbox, each to a temporary file renamed
+    into place, so nothing is left half-written.
 ";
 
 /// Returns what `--version` prints.

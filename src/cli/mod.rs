@@ -8,6 +8,7 @@ mod exit;
 mod files;
 mod help;
 mod logger;
+mod outbox;
 mod output;
 
 use std::process::ExitCode;
@@ -15,7 +16,9 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use miniserde::json::{Object, Value};
-use seam_edge::{Auth, Client, Error, Timestamp, UpdateCredentialParams, ValidUpdate, mask_code};
+use seam_edge::{
+    Auth, Client, Delivery, Error, Timestamp, UpdateCredentialParams, ValidUpdate, mask_code,
+};
 
 use args::{Args, CodeSource, Command, Verbosity};
 
@@ -84,6 +87,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::OK);
         }
         Command::Doctor => return doctor::run(&args),
+        Command::Outbox(command) => return outbox::run(&args, command),
         _ => {}
     }
     if args.batch.is_some() {
@@ -121,7 +125,7 @@ fn run(args: &Args) -> Result<(), CliError> {
             wait_jitter(args);
             auth_check(args, &client)
         }
-        Command::Help | Command::Version | Command::Doctor => Ok(()),
+        Command::Help | Command::Version | Command::Doctor | Command::Outbox(_) => Ok(()),
     }
 }
 
@@ -146,13 +150,18 @@ fn update(args: &Args, client: &Client) -> Result<(), CliError> {
         return Ok(());
     }
     wait_jitter(args);
-    let credential = client.acs().credentials().update(&params)?;
+    let credential = match client.acs().credentials().submit(&valid)? {
+        Delivery::Sent(credential) => credential,
+        Delivery::Queued(entry) => {
+            outbox::print_queued(args, &entry);
+            return Ok(());
+        }
+        // `Delivery` is non-exhaustive; the library adds no outcome without this CLI.
+        _ => None,
+    };
 
     if args.json {
-        output::print_json_success(
-            "acs_credential",
-            output::credential_json(credential.as_ref(), false),
-        );
+        outbox::print_sent_json(credential.as_ref());
     } else if args.verbosity == Verbosity::Verbose {
         let mut changed = Vec::new();
         if let Some(code) = &params.code {
@@ -289,6 +298,9 @@ fn build_client(args: &Args) -> Result<Client, CliError> {
     }
     if args.no_proxy {
         builder = builder.proxy(None);
+    }
+    if let Some(dir) = &args.queue_dir {
+        builder = builder.queue_dir(dir);
     }
     if let Some(auth) = auth_from_files(args, workspace_id.as_deref(), &env)? {
         builder = builder.auth(auth);
