@@ -7,7 +7,7 @@ use miniserde::json::{self, Object, Value};
 
 use crate::client::Client;
 use crate::error::{Error, InputError};
-use crate::outbox::Delivery;
+use crate::outbox::{Delivery, Entry};
 use crate::response::{self, Fields};
 use crate::timestamp::Timestamp;
 
@@ -486,6 +486,26 @@ impl Credentials<'_> {
         // Input that can never succeed is rejected before it could be stored.
         update.check_future(self.client.now())?;
         outbox.submit(self.client, update)
+    }
+
+    /// Stores an update in the outbox without trying to send it, behind every entry already
+    /// queued, for a later [`Outbox::flush`](crate::Outbox::flush) to send. A batch uses
+    /// it after a first temporary failure, when the link is most likely still down and each
+    /// attempt would only wait out its timeouts.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the client has no queue folder, [`Error::InvalidInput`] for
+    /// an `ends_at` already past by a set clock, and [`Error::Outbox`] when the update
+    /// cannot be stored.
+    pub fn queue(&self, update: &ValidUpdate) -> Result<Entry, Error> {
+        let Some(outbox) = self.client.outbox()? else {
+            return Err(Error::config(
+                "queueing an update needs a queue folder; set ClientBuilder::queue_dir",
+            ));
+        };
+        update.check_future(self.client.now())?;
+        outbox.queue(self.client, update)
     }
 
     /// Fetches a credential with `POST /acs/credentials/get`.

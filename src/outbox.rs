@@ -335,6 +335,12 @@ impl Outbox {
         self.send_behind(client, waiting, own)
     }
 
+    /// Stores `update` behind every queued entry without sending it; see
+    /// [`Credentials::queue`](crate::Credentials::queue).
+    pub(crate) fn queue(&self, client: &Client, update: &ValidUpdate) -> Result<Entry, Error> {
+        self.enqueue(client, update, None)
+    }
+
     /// Sends the entries `waiting` for a credential, then its newest entry `own`, oldest
     /// first. `own` is never moved to dead letters, because the caller gets its error.
     fn send_behind(

@@ -680,6 +680,91 @@ fn outage_stops_batch_exit_75() {
     assert_eq!(requested_ids(&fake), [FRONT]);
 }
 
+/// Returns a fresh path for a queue folder under the temporary folder; seam-edge creates
+/// it with mode 0700.
+fn queue_dir_path() -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("seam-edge-batch-queue-{}-{n}", std::process::id()))
+}
+
+/// Runs `seam-edge outbox flush` against the fake with the queue folder `dir`.
+fn flush(fake: &FakeSeam, dir: &std::path::Path) -> Output {
+    let ca = TempFile::private("ca.pem", fake.ca_pem().as_bytes());
+    let mut command = common::seam_edge_command();
+    command.env_clear().env("SEAM_API_KEY", fake.api_key());
+    command.args(["outbox", "flush", "--retries", "0", "--endpoint"]);
+    command.arg(fake.endpoint()).arg("--ca-file").arg(&ca.path);
+    command.arg("--queue-dir").arg(dir);
+    Cmd {
+        command,
+        stdin: None,
+        files: vec![ca],
+    }
+    .run()
+}
+
+#[test]
+fn outage_with_queue_queues_rest_exit_0() {
+    let fake = start_fake();
+    let dir = queue_dir_path();
+    fake.reply_next(CannedReply::json(200, "{}"));
+    fake.reply_next(CannedReply::new(503));
+    let input = [
+        code_line(FRONT, "1111"),
+        code_line(BACK, "2222"),
+        code_line(GARAGE, "3333"),
+    ]
+    .join("\n");
+    let out = Cmd::batch(&fake, &input).arg("--queue-dir").arg(&dir).run();
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let expected =
+        format!("line 1: updated {FRONT}\nline 2: queued {BACK}\nline 3: queued {GARAGE}\n");
+    assert_eq!(out.stdout, expected, "{out}");
+    assert!(out.stderr.contains("1 sent, 2 queued"), "{out}");
+    // Line 3 is queued without an attempt, because line 2 found the link down.
+    assert_eq!(requested_ids(&fake), [FRONT, BACK]);
+
+    fake.clear_requests();
+    let flushed = flush(&fake, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert_eq!(flushed.code, Some(OK), "{flushed}");
+    assert_eq!(requested_ids(&fake), [BACK, GARAGE]);
+    assert_eq!(stored_code(&fake, BACK).as_deref(), Some("2222"));
+    assert_eq!(stored_code(&fake, GARAGE).as_deref(), Some("3333"));
+}
+
+#[test]
+fn queued_lines_json_status_queued() {
+    let fake = start_fake();
+    let dir = queue_dir_path();
+    fake.inject(Fault::ServiceUnavailable, 1);
+    let input = [code_line(FRONT, PIN), code_line(BACK, PIN)].join("\n");
+    let out = Cmd::batch(&fake, &input)
+        .arg("--queue-dir")
+        .arg(&dir)
+        .arg("--json")
+        .run();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let statuses: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|line| {
+            let object: Object = json::from_str(line).expect("one JSON object a line");
+            match object.get("status") {
+                Some(Value::String(status)) => status.clone(),
+                other => panic!("status {other:?} in {line}"),
+            }
+        })
+        .collect();
+    assert_eq!(statuses, ["queued", "queued"], "{out}");
+    assert!(!out.stdout.contains(PIN), "{out}");
+}
+
 #[test]
 fn invalid_line_outranks_outage() {
     let fake = start_fake();

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use miniserde::json::{self, Number, Object, Value};
-use seam_edge::{Client, Error, UpdateCredentialParams, ValidUpdate};
+use seam_edge::{Client, Delivery, Error, UpdateCredentialParams, ValidUpdate};
 
 use super::args::{Args, Verbosity};
 use super::{CliError, exit, files, output};
@@ -42,10 +42,6 @@ pub enum LineOutcome {
     Sent,
     /// Stored in the outbox after a temporary failure, for a later run to send; counts as
     /// success.
-    #[allow(
-        dead_code,
-        reason = "produced once sending goes through the outbox's Credentials::submit"
-    )]
     Queued,
     /// Not sent, because the line failed a check; the reason never contains the PIN.
     Invalid(String),
@@ -135,6 +131,9 @@ fn run(args: &Args) -> Result<u8, CliError> {
 
     let url = format!("{}/acs/credentials/update", client.endpoint());
     let mut stopped_by = None;
+    // Once one line is queued, the link is down or another process holds the queue, so
+    // the later lines are queued at once instead of each waiting out its own timeouts.
+    let mut queue_rest = false;
     let mut worst = exit::OK;
     let mut counts = [0usize; 6];
     for (number, line) in &lines {
@@ -147,8 +146,9 @@ fn run(args: &Args) -> Result<u8, CliError> {
                 let outcome = match stopped_by {
                     _ if args.dry_run => LineOutcome::Checked,
                     Some((after, code)) => LineOutcome::Skipped { after, code },
-                    None => send_line(&client, update),
+                    None => send_line(&client, update, queue_rest),
                 };
+                queue_rest |= matches!(outcome, LineOutcome::Queued);
                 (Some(update.acs_credential_id()), outcome)
             }
         };
@@ -165,9 +165,17 @@ fn run(args: &Args) -> Result<u8, CliError> {
     Ok(worst)
 }
 
-/// Sends one update and returns its outcome.
-fn send_line(client: &Client, update: &ValidUpdate) -> LineOutcome {
-    match client.acs().credentials().update_valid(update) {
+/// Sends one update, or with a queue folder stores it when it cannot be sent now, and
+/// returns its outcome. `queue_only` stores it without an attempt.
+fn send_line(client: &Client, update: &ValidUpdate, queue_only: bool) -> LineOutcome {
+    let credentials = client.acs().credentials();
+    let delivery = if queue_only {
+        credentials.queue(update).map(Delivery::Queued)
+    } else {
+        credentials.submit(update)
+    };
+    match delivery {
+        Ok(Delivery::Queued(_)) => LineOutcome::Queued,
         Ok(_) => LineOutcome::Sent,
         Err(error) => LineOutcome::Failed(error),
     }
