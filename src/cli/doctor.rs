@@ -160,6 +160,8 @@ fn request_checks(args: &Args, client: &Client, report: &mut Report) {
     // The line that shows the request's error: a refused tunnel and a 407 for wrong proxy
     // credentials go on the proxy line, and an error whose stage is unknown on the
     // credentials line.
+    // NOTE: no test covers the 407 or an unknown stage such as a timeout, because the
+    // tests' proxy checks no credentials and the fake never stalls.
     let failed_check = match failure {
         None => "",
         Some(_) if responded => "credentials",
