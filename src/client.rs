@@ -1,7 +1,6 @@
 //! The client, its builder, and the handles that mirror Seam's API routes.
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -10,11 +9,11 @@ use ureq::tls::{Certificate, PemItem};
 
 use crate::auth::Auth;
 use crate::credential::Credentials;
+use crate::diagnostics::{ProxyRoute, TrustedRoots};
 use crate::env::{self, ProxySetting};
 use crate::error::{Error, Quoted};
 use crate::http::{self, AgentSettings, Request};
 use crate::outbox::{self, Outbox};
-use crate::probe::{self, Probe, ProxyRoute, TlsSummary, TrustedRoots};
 use crate::response::Reply;
 use crate::retry;
 use crate::workspace::Workspaces;
@@ -311,8 +310,8 @@ impl ClientBuilder {
             _ => None,
         };
         let agent = http::build_agent(AgentSettings {
-            roots: roots.clone(),
-            proxy: proxy.clone(),
+            roots,
+            proxy,
             user_agent: self.user_agent,
         });
         Ok(Client {
@@ -320,9 +319,7 @@ impl ClientBuilder {
                 agent,
                 endpoint,
                 proxy_shown,
-                proxy,
                 proxy_route,
-                roots,
                 trusted_roots,
                 auth,
                 clock: self.clock,
@@ -491,11 +488,7 @@ struct Inner {
     endpoint: Endpoint,
     /// The proxy in use, password hidden, for error messages.
     proxy_shown: Option<String>,
-    /// The proxy in use, for the TLS probe.
-    proxy: Option<ureq::Proxy>,
     proxy_route: ProxyRoute,
-    /// The certificates of a CA file or PEM data, `None` for the compiled-in roots.
-    roots: Option<Arc<Vec<Certificate<'static>>>>,
     trusted_roots: TrustedRoots,
     auth: Auth,
     clock: Clock,
@@ -568,32 +561,6 @@ impl Client {
     /// Returns whether requests go through a proxy, which one and where it was set.
     pub fn proxy_route(&self) -> &ProxyRoute {
         &self.inner.proxy_route
-    }
-
-    /// Opens a TCP connection to `addr`, requests a CONNECT tunnel to the endpoint when
-    /// the client uses a proxy (then `addr` is the proxy's address), and completes a TLS
-    /// handshake with the endpoint, trusting the same roots as requests do. The connect
-    /// timeout bounds the connect and each read and write. It sends no HTTP request and
-    /// no token, so it shows whether TLS works before the credentials are tried.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Transport`] as for a request: `Connect` when the connection or the
-    /// tunnel fails, `Tls` or `TlsClock` (with the clock hint) when the handshake fails,
-    /// `Timeout`. [`Error::Config`] when the proxy rejects its credentials (407) or is an
-    /// `https://` proxy, which this probe does not support.
-    pub fn probe_tls(&self, addr: SocketAddr) -> Result<TlsSummary, Error> {
-        let inner = &*self.inner;
-        let proxy = inner.proxy.as_ref().zip(inner.proxy_shown.as_deref());
-        let probe = Probe {
-            host: &inner.endpoint.host,
-            target: &inner.endpoint.target,
-            roots: inner.roots.as_ref(),
-            proxy,
-            timeout: inner.connect_timeout,
-            now: self.now(),
-        };
-        probe::probe_tls(&probe, addr)
     }
 
     /// Returns the outbox folder set with [`ClientBuilder::queue_dir`], if any.

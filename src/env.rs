@@ -7,8 +7,8 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::auth::Auth;
+use crate::diagnostics::ProxyRoute;
 use crate::error::{Error, Quoted};
-use crate::probe::ProxyRoute;
 
 /// Proxy variables for https requests, in the order curl reads them.
 const PROXY_VARS: [&str; 4] = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"];

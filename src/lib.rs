@@ -139,13 +139,13 @@
 mod auth;
 mod client;
 mod credential;
+mod diagnostics;
 mod env;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
 mod outbox;
-mod probe;
 mod response;
 mod retry;
 mod timestamp;
@@ -163,6 +163,7 @@ pub use credential::{
     AccessMethod, AcsCredential, CLOCK_FLOOR_UNIX_SECONDS, Credentials, UpdateCredentialParams,
     ValidUpdate, clock_is_set, mask_code,
 };
+pub use diagnostics::{ProxyRoute, TrustedRoots};
 pub use error::{
     ConfigError, Error, InputError, OutboxError, OutboxErrorKind, ResponseError, TransportError,
     TransportErrorKind, ValidationError,
@@ -171,7 +172,6 @@ pub use outbox::{
     DEFAULT_QUEUE_MAX_BYTES, DEFAULT_QUEUE_MAX_ENTRIES, DeadLetter, Delivery, Entry, FlushReport,
     Listing, Outbox, Purge, SEND_LOCK_WAIT,
 };
-pub use probe::{ProxyRoute, TlsSummary, TrustedRoots};
 pub use retry::random_duration_up_to;
 pub use timestamp::{Timestamp, TimestampError, TimestampErrorKind};
 pub use workspace::{Workspace, Workspaces};

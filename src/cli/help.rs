@@ -45,11 +45,12 @@ GET:
 
 DOCTOR:
     Checks the set-up and prints one line per check, each ok, warning, error, or skipped
-    when an earlier check failed: configuration (each value and where it came from),
-    dns, tcp, tls (protocol, cipher suite, roots), proxy, credentials (GET
-    /workspaces/get), clock (offset from the server's Date: ok up to 5 s, warning up to
-    1 hour, error beyond or while the clock reads before this build's release). Exits
-    with the code of the first error, or 0 when there is none, warnings included.
+    when another check's failure leaves it undecided: configuration (each value and where
+    it came from), dns, tcp, tls (roots in use, proxy tunnel), proxy, credentials (GET
+    /workspaces/get, whose response also decides tls), clock (offset from the server's
+    Date: ok up to 5 s, warning up to 1 hour, error beyond or while the clock reads before
+    this build's release). Exits with the code of the first error, or 0 when there is
+    none, warnings included.
 
 OUTBOX:
     --queue-dir DIR          Store an update that fails for a temporary reason in DIR and exit
