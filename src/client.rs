@@ -389,7 +389,27 @@ impl Endpoint {
                 Quoted(&host)
             )));
         }
-        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        // `Uri::port_u16` is `None` both without a port and for one past 65535, so read
+        // the port's text after the last colon that is not inside an IPv6 address.
+        let port_text = uri
+            .authority()
+            .and_then(|authority| authority.as_str().rsplit_once(':'))
+            .map(|(_, port)| port)
+            .filter(|port| !port.contains(']'));
+        let port = match port_text {
+            None | Some("") => {
+                if secure {
+                    443
+                } else {
+                    80
+                }
+            }
+            Some(port) => port
+                .parse::<u16>()
+                .ok()
+                .filter(|port| *port != 0)
+                .ok_or_else(|| invalid("the port must be between 1 and 65535"))?,
+        };
         let target = if host.contains(':') {
             format!("[{host}]:{port}")
         } else {

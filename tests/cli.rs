@@ -1902,3 +1902,86 @@ fn ends_in_values_rejected_exit_64() {
     }
     assert!(fake.requests().is_empty(), "a request was sent");
 }
+
+#[test]
+fn flags_for_other_commands_exit_64() {
+    let fake = start_fake();
+    let queue = std::env::temp_dir().join(format!("seam-edge-cli-flags-{}", std::process::id()));
+    let queue = queue.to_str().expect("a UTF-8 temporary folder").to_owned();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["outbox", "flush", "--dry-run", "--queue-dir", &queue],
+            "--dry-run only applies to \"acs credentials update\"",
+        ),
+        (
+            &[
+                "outbox",
+                "purge",
+                "--queue",
+                "--dry-run",
+                "--queue-dir",
+                &queue,
+            ],
+            "--dry-run only applies to \"acs credentials update\"",
+        ),
+        (
+            &["auth", "check", "--show-code"],
+            "--show-code only applies to \"acs credentials get\"",
+        ),
+        (
+            &["auth", "check", "--dry-run"],
+            "--dry-run only applies to \"acs credentials update\"",
+        ),
+        (
+            &["doctor", "--acs-credential-id", FRONT],
+            "--acs-credential-id only applies to \"acs credentials update\" and \
+             \"acs credentials get\"",
+        ),
+        (
+            &["outbox", "list", "--jitter", "5", "--queue-dir", &queue],
+            "--jitter only applies to \"acs credentials update\", \"acs credentials get\", \
+             \"auth check\" and \"outbox flush\"",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = seam_edge_with_key(&fake).args(args).run();
+
+        assert_eq!(out.code, Some(USAGE), "{args:?}\n{out}");
+        assert!(out.stderr.contains(message), "{args:?}\n{out}");
+    }
+    assert!(fake.requests().is_empty(), "a request was sent");
+    assert!(
+        !std::path::Path::new(&queue).exists(),
+        "the queue folder was created"
+    );
+}
+
+#[test]
+fn flush_waits_for_jitter() {
+    let fake = start_fake();
+    let queue = std::env::temp_dir().join(format!("seam-edge-cli-jitter-{}", std::process::id()));
+    let out = seam_edge_with_key(&fake)
+        .args(["outbox", "flush", "--jitter", "0.01", "-v", "--queue-dir"])
+        .arg(&queue)
+        .run();
+    let _ = std::fs::remove_dir_all(&queue);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert_eq!(out.stderr.matches("of jitter before").count(), 1, "{out}");
+}
+
+#[test]
+fn endpoint_port_out_of_range_exit_78() {
+    for port in ["0", "65536", "99999"] {
+        let endpoint = format!("https://127.0.0.1:{port}");
+        let out = Cmd::new(&endpoint)
+            .env("SEAM_API_KEY", "seam_testkey_1")
+            .args(["acs", "credentials", "get", "--acs-credential-id", FRONT])
+            .run();
+
+        assert_eq!(out.code, Some(CONFIG), "{port}\n{out}");
+        let message =
+            format!("invalid endpoint \"{endpoint}\": the port must be between 1 and 65535");
+        assert!(out.stderr.contains(&message), "{port}\n{out}");
+    }
+}

@@ -25,7 +25,7 @@ const BAD_CREDENTIALS: i32 = 77;
 const CONFIG: i32 = 78;
 
 /// The checks in the order doctor prints them.
-const CHECKS: [&str; 7] = [
+const CHECKS: [&str; 8] = [
     "configuration",
     "dns",
     "tcp",
@@ -33,6 +33,7 @@ const CHECKS: [&str; 7] = [
     "proxy",
     "credentials",
     "clock",
+    "outbox",
 ];
 
 /// A password distinctive enough that finding it in any output means it leaked.
@@ -268,6 +269,72 @@ fn configuration_reads_endpoint_variable() {
         );
     }
     out.assert_hides(fake.personal_access_token());
+}
+
+#[test]
+fn outbox_line_reports_the_queue() {
+    let fake = start_fake();
+    let dir = std::env::temp_dir().join(format!("seam-edge-doctor-queue-{}", std::process::id()));
+    let dir_text = dir.to_str().expect("a UTF-8 temporary folder").to_owned();
+    let out = run_against(&fake, &["--queue-dir", &dir_text]);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let expected =
+        format!("outbox: ok: {dir_text:?} is usable: 0 queued, 0 dead letters, 0 corrupt files");
+    assert_eq!(out.line("outbox"), expected, "{out}");
+    assert!(
+        out.stdout
+            .lines()
+            .any(|line| line == format!("    queue dir: {dir_text:?} (--queue-dir)")),
+        "{out}"
+    );
+}
+
+#[test]
+fn outbox_open_to_others_fails_74() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let fake = start_fake();
+    let dir = std::env::temp_dir().join(format!("seam-edge-doctor-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir_text = dir.to_str().expect("a UTF-8 temporary folder").to_owned();
+    let out = run_against(&fake, &["--queue-dir", &dir_text]);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert_eq!(out.code, Some(74), "{out}");
+    assert!(out.line("outbox").starts_with("outbox: error: "), "{out}");
+    assert!(out.line("outbox").contains("0755"), "{out}");
+    assert_eq!(out.verdict("credentials"), "ok", "{out}");
+}
+
+#[test]
+fn without_queue_dir_outbox_says_none() {
+    let fake = start_fake();
+    let out = run_against(&fake, &[]);
+
+    assert_eq!(
+        out.line("outbox"),
+        "outbox: ok: none: without --queue-dir a temporary failure exits 75"
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|line| line == "    queue dir: none (default)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn quiet_prints_only_problems() {
+    let fake = skewed_fake(60);
+    let out = run_against(&fake, &["-q"]);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(lines[0].starts_with("clock: warning: "), "{out}");
 }
 
 #[test]

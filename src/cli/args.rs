@@ -322,7 +322,7 @@ fn command(words: &[String]) -> Result<Command, UsageError> {
     match words.as_slice() {
         [] => Err(UsageError(
             "missing command: give \"acs credentials update\", \"acs credentials get\", \
-             \"auth check\" or \"doctor\""
+             \"auth check\", \"doctor\" or \"outbox flush|list|requeue|purge\""
                 .to_owned(),
         )),
         ["acs", "credentials", "update"] => Ok(Command::Update),
@@ -365,6 +365,7 @@ fn check(args: &Args) -> Result<(), UsageError> {
             "--ends-at and --ends-in conflict; give one of them".to_owned(),
         ));
     }
+    check_applies(args)?;
     if args.batch.is_some() {
         return check_batch(args, secret_from_stdin);
     }
@@ -394,6 +395,54 @@ fn check(args: &Args) -> Result<(), UsageError> {
             ))
         }
         _ => Ok(()),
+    }
+}
+
+/// Rejects a flag given to a command that would ignore it, such as `--dry-run` on
+/// `outbox flush`, which would otherwise send while the user expects it not to.
+fn check_applies(args: &Args) -> Result<(), UsageError> {
+    let command = &args.command;
+    if matches!(command, Command::Help | Command::Version) {
+        return Ok(());
+    }
+    let update = *command == Command::Update;
+    let get = *command == Command::Get;
+    let flush = *command == Command::Outbox(OutboxCommand::Flush);
+    let rules = [
+        (
+            args.dry_run,
+            update,
+            "--dry-run",
+            "\"acs credentials update\"",
+        ),
+        (
+            args.show_code,
+            get,
+            "--show-code",
+            "\"acs credentials get\"",
+        ),
+        (
+            args.acs_credential_id.is_some(),
+            update || get,
+            "--acs-credential-id",
+            "\"acs credentials update\" and \"acs credentials get\"",
+        ),
+        (
+            args.jitter.is_some(),
+            update || get || flush || *command == Command::AuthCheck,
+            "--jitter",
+            "\"acs credentials update\", \"acs credentials get\", \"auth check\" and \
+             \"outbox flush\"",
+        ),
+    ];
+    match rules
+        .into_iter()
+        .find(|(given, applies, _, _)| *given && !applies)
+    {
+        Some((_, _, flag, commands)) => {
+            Err(UsageError(format!("{flag} only applies to {commands}")))
+        }
+        None => Ok(()),
     }
 }
 

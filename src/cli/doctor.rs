@@ -1,20 +1,23 @@
 //! `seam-edge doctor`: checks the set-up step by step and prints one verdict per check.
 //!
-//! The checks print in order: configuration, dns, tcp, tls, proxy, credentials, clock. One
-//! `GET /workspaces/get` decides the last four, because its outcome shows whether the TLS
-//! handshake and the proxy's tunnel worked. A check that another check's failure leaves
-//! undecided is `skipped`. The exit code is that of the first `error` (78 configuration,
-//! 77 bad credentials, 75 for DNS, TCP, TLS, the proxy's tunnel and the clock), or 0 when
-//! there is none, warnings included.
+//! The checks print in order: configuration, dns, tcp, tls, proxy, credentials, clock,
+//! outbox. One `GET /workspaces/get` decides tls, proxy, credentials and clock, because its
+//! outcome shows whether the TLS handshake and the proxy's tunnel worked. A check that
+//! another check's failure leaves undecided is `skipped`. The exit code is that of the first
+//! `error` (78 configuration, 77 bad credentials, 69 another rejection, 75 for DNS, TCP,
+//! TLS, the proxy's tunnel and the clock, 74 the outbox), or 0 when there is none, warnings
+//! included.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use miniserde::json::{self, Array, Number, Object, Value};
-use seam_edge::{Client, Error, ProxyRoute, Timestamp, TransportErrorKind as Kind, TrustedRoots};
+use seam_edge::{
+    Client, Error, Outbox, ProxyRoute, Timestamp, TransportErrorKind as Kind, TrustedRoots,
+};
 
-use super::args::Args;
+use super::args::{Args, Verbosity};
 use super::{exit, output};
 
 /// Largest clock offset from the server's `Date` that is `ok`, in seconds. The header has
@@ -99,12 +102,21 @@ pub fn run(args: &Args) -> ExitCode {
             let detail = format!("{} for {}", client.auth().kind_name(), client.endpoint());
             report.push("configuration", OK, detail);
             network_checks(args, &client, &mut report);
+            check_outbox(&client, &mut report);
         }
         Err(error) => {
             report.error("configuration", error.exit_code(), error.message());
             let reason = "the configuration is unusable";
             report.skip(
-                &["dns", "tcp", "tls", "proxy", "credentials", "clock"],
+                &[
+                    "dns",
+                    "tcp",
+                    "tls",
+                    "proxy",
+                    "credentials",
+                    "clock",
+                    "outbox",
+                ],
                 reason,
             );
         }
@@ -112,7 +124,7 @@ pub fn run(args: &Args) -> ExitCode {
     if args.json {
         print_json(&report, &settings);
     } else {
-        print_text(&report, &settings);
+        print_text(&report, &settings, args.verbosity == Verbosity::Quiet);
     }
     // Errors also go to stderr, as for every command, so cron mails them.
     if let Some(check) = report.checks.iter().find(|check| check.verdict == ERROR) {
@@ -427,8 +439,12 @@ fn settings(args: &Args) -> Vec<Setting> {
     };
     let retries = args.retries.unwrap_or(seam_edge::DEFAULT_RETRIES);
     settings.push(("retries", retries.to_string(), source));
-    // TODO: add the outbox's queue folder here, as "queue dir" from --queue-dir or its
-    // default, once the outbox command's --queue-dir flag is merged.
+    let (queue_dir, source) = match (&args.queue_dir, env("SEAM_EDGE_QUEUE_DIR")) {
+        (Some(dir), _) => (format!("{:?}", dir.display()), "--queue-dir"),
+        (None, Some(dir)) => (escaped(&dir), "SEAM_EDGE_QUEUE_DIR"),
+        (None, None) => ("none".to_owned(), "default"),
+    };
+    settings.push(("queue dir", queue_dir, source));
     settings
 }
 
@@ -463,9 +479,39 @@ fn credentials_source(
     ("none".to_owned(), "nothing set")
 }
 
-fn print_text(report: &Report, settings: &[Setting]) {
+/// Opens the queue folder as an update would, and reports what it holds.
+fn check_outbox(client: &Client, report: &mut Report) {
+    let Some(dir) = client.queue_dir() else {
+        let detail = "none: without --queue-dir a temporary failure exits 75".to_owned();
+        report.push("outbox", OK, detail);
+        return;
+    };
+    match Outbox::open(dir).and_then(|outbox| outbox.list()) {
+        Ok(listing) => {
+            let detail = format!(
+                "{:?} is usable: {} queued, {} dead letters, {} corrupt files",
+                dir.display(),
+                listing.queued.len(),
+                listing.dead.len(),
+                listing.corrupt.len()
+            );
+            report.push("outbox", OK, detail);
+        }
+        Err(error) => report.error(
+            "outbox",
+            exit::code_for(&error),
+            output::error_chain(&error),
+        ),
+    }
+}
+
+/// Prints one line per check; with `quiet`, only the warnings and errors.
+fn print_text(report: &Report, settings: &[Setting], quiet: bool) {
     let mut text = String::new();
     for check in &report.checks {
+        if quiet && (check.verdict == OK || check.verdict == SKIPPED) {
+            continue;
+        }
         text.push_str(&format!(
             "{}: {}: {}\n",
             check.name, check.verdict, check.detail

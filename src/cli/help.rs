@@ -49,8 +49,9 @@ DOCTOR:
     it came from), dns, tcp, tls (roots in use, proxy tunnel), proxy, credentials (GET
     /workspaces/get, whose response also decides tls), clock (offset from the server's
     Date: ok up to 5 s, warning up to 1 hour, error beyond or while the clock reads before
-    this build's release). Exits with the code of the first error, or 0 when there is
-    none, warnings included.
+    this build's release), outbox (whether the --queue-dir folder can be used, and what it
+    holds). Exits with the code of the first error, or 0 when there is none, warnings
+    included. -q prints only warnings and errors.
 
 OUTBOX:
     --queue-dir DIR          Store an update that fails for a temporary reason in DIR and exit

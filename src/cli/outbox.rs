@@ -207,6 +207,8 @@ fn list(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
 #[inline(never)]
 fn flush(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     let client = super::build_client(args)?;
+    // A fleet's flush jobs share a crontab minute just as its update jobs do.
+    super::wait_jitter(args);
     let report = outbox.flush(&client)?;
     let (code, problems) = flush_problems(&report);
     let stopped = report
