@@ -412,24 +412,24 @@ fn print_result(
     if args.json {
         let mut object = Object::new();
         let number = Number::U64(number as u64);
-        object.insert("line".to_owned(), Value::Number(number));
+        output::put(&mut object, "line", Value::Number(number));
         let id = id.map_or(Value::Null, |id| Value::String(id.to_owned()));
-        object.insert("acs_credential_id".to_owned(), id);
+        output::put(&mut object, "acs_credential_id", id);
         let status = Value::String(outcome.status().to_owned());
-        object.insert("status".to_owned(), status);
+        output::put(&mut object, "status", status);
         let exit_code = Value::Number(Number::U64(u64::from(code)));
-        object.insert("exit_code".to_owned(), exit_code);
+        output::put(&mut object, "exit_code", exit_code);
         if let Some(message) = message {
             let error = match outcome {
                 LineOutcome::Failed(error) => Some(error),
                 _ => None,
             };
             let error = output::error_json(code, message, error);
-            object.insert("error".to_owned(), error);
+            output::put(&mut object, "error", error);
         }
         if let (LineOutcome::Checked, Some(update)) = (outcome, update) {
             let request = super::request_json(url.to_owned(), update);
-            object.insert("request".to_owned(), request);
+            output::put(&mut object, "request", request);
         }
         output::print_stdout(&format!("{}\n", json::to_string(&object)));
         return;

@@ -484,7 +484,7 @@ fn object(members: &[(&str, &str)]) -> Object {
     // A loop of inserts, because collecting into the map would compile in a sort.
     let mut object = Object::new();
     for (key, value) in members {
-        object.insert((*key).to_owned(), Value::String((*value).to_owned()));
+        output::put(&mut object, key, Value::String((*value).to_owned()));
     }
     object
 }
@@ -507,15 +507,15 @@ fn print_json(report: &Report, settings: &[Setting]) {
                     ("source", source),
                 ]))
             });
-            members.insert("values".to_owned(), Value::Array(values.collect()));
+            output::put(&mut members, "values", Value::Array(values.collect()));
         }
         checks.push(Value::Object(members));
     }
     let code = report.exit_code();
     let mut members = Object::new();
-    members.insert("ok".to_owned(), Value::Bool(code == exit::OK));
+    output::put(&mut members, "ok", Value::Bool(code == exit::OK));
     let code = Value::Number(Number::U64(u64::from(code)));
-    members.insert("exit_code".to_owned(), code);
-    members.insert("checks".to_owned(), Value::Array(checks));
+    output::put(&mut members, "exit_code", code);
+    output::put(&mut members, "checks", Value::Array(checks));
     output::print_stdout(&format!("{}\n", json::to_string(&members)));
 }

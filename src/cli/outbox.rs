@@ -66,7 +66,7 @@ fn text(value: Option<&str>) -> Value {
 fn object(members: Vec<(&str, Value)>) -> Object {
     let mut object = Object::new();
     for (key, value) in members {
-        object.insert(key.to_owned(), value);
+        output::put(&mut object, key, value);
     }
     object
 }
@@ -141,7 +141,7 @@ fn dead_json(letter: &DeadLetter) -> Value {
         ("message", text(Some(&letter.message))),
     ]);
     let mut value = entry_json(&letter.entry);
-    value.insert("error".to_owned(), Value::Object(error));
+    output::put(&mut value, "error", Value::Object(error));
     Value::Object(value)
 }
 
