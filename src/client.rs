@@ -650,14 +650,14 @@ impl Client {
                 if attempt > 1 {
                     log::warn!(
                         "giving up after {attempt} attempts in {} ms; the last failed ({reason})",
-                        started.elapsed().as_millis()
+                        crate::http::millis(started.elapsed())
                     );
                 }
                 return outcome;
             };
             log::info!(
                 "attempt {attempt} of {attempts} failed ({reason}); retrying in {} ms",
-                wait.as_millis()
+                crate::http::millis(wait)
             );
             std::thread::sleep(wait);
             attempt += 1;

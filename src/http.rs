@@ -15,6 +15,12 @@ use crate::timestamp::Timestamp;
 /// Largest response body read; Seam's credential replies are a few KiB.
 pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
+/// Returns whole milliseconds, saturating at `u64::MAX`, for log lines. `as_millis`
+/// returns a `u128`, whose formatting code only these lines would compile in.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Settings the agent is built from.
 pub(crate) struct AgentSettings {
     pub(crate) roots: Option<Arc<Vec<Certificate<'static>>>>,
@@ -98,7 +104,7 @@ pub(crate) fn send(agent: &ureq::Agent, request: &Request<'_>) -> Result<Reply, 
     log::info!(
         "http {} in {} ms, request id {}",
         reply.status,
-        started.elapsed().as_millis(),
+        millis(started.elapsed()),
         reply.request_id.as_deref().unwrap_or("none")
     );
     Ok(reply)

@@ -256,7 +256,7 @@ fn connect(addr: SocketAddr, timeout: Duration, report: &mut Report) -> bool {
     let started = Instant::now();
     match TcpStream::connect_timeout(&addr, timeout) {
         Ok(_) => {
-            let millis = started.elapsed().as_millis();
+            let millis = super::millis(started.elapsed());
             report.push("tcp", OK, format!("connected to {addr} in {millis} ms"));
             true
         }

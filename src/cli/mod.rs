@@ -236,9 +236,15 @@ fn wait_jitter(args: &Args) {
     let wait = seam_edge::random_duration_up_to(bound);
     log::info!(
         "waiting {} ms of jitter before the first attempt",
-        wait.as_millis()
+        millis(wait)
     );
     std::thread::sleep(wait);
+}
+
+/// Returns whole milliseconds, saturating at `u64::MAX`, for messages. `as_millis`
+/// returns a `u128`, whose formatting code only these messages would compile in.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn get(args: &Args, client: &Client) -> Result<(), CliError> {
