@@ -14,7 +14,6 @@
 //! absolute values, so running the same batch again later is safe, and stopping keeps a
 //! run with the network down to one deadline instead of one per line.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -186,17 +185,7 @@ fn send_line(client: &Client, update: &ValidUpdate, queue_only: bool) -> LineOut
 /// batch is a configuration error.
 fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
     let shown = path.display();
-    let mut input = Vec::new();
-    let read = if path == Path::new("-") {
-        std::io::stdin()
-            .take(MAX_BATCH_BYTES + 1)
-            .read_to_end(&mut input)
-    } else {
-        files::open_regular(path, "batch file")?
-            .take(MAX_BATCH_BYTES + 1)
-            .read_to_end(&mut input)
-    };
-    read.map_err(|error| CliError::Config(format!("cannot read batch file {shown:?}: {error}")))?;
+    let input = files::read_capped(path, "batch file", MAX_BATCH_BYTES)?;
     if input.len() as u64 > MAX_BATCH_BYTES {
         return Err(CliError::Config(format!(
             "batch file {shown:?} is larger than {MAX_BATCH_BYTES} bytes; split it into \
