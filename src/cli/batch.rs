@@ -420,7 +420,7 @@ fn print_result(
             let request = super::request_json(url.to_owned(), update);
             output::put(&mut object, "request", request);
         }
-        output::print_stdout(&format!("{}\n", json::to_string(&object)));
+        output::print_object(&object);
         return;
     }
     if args.verbosity == Verbosity::Quiet && code == exit::OK {

@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
-use miniserde::json::{self, Array, Number, Object, Value};
+use miniserde::json::{Array, Number, Object, Value};
 use seam_edge::{Client, Error, ProxyRoute, Timestamp, TransportErrorKind as Kind, TrustedRoots};
 
 use super::args::Args;
@@ -517,5 +517,5 @@ fn print_json(report: &Report, settings: &[Setting]) {
     let code = Value::Number(Number::U64(u64::from(code)));
     output::put(&mut members, "exit_code", code);
     output::put(&mut members, "checks", Value::Array(checks));
-    output::print_stdout(&format!("{}\n", json::to_string(&members)));
+    output::print_object(&members);
 }

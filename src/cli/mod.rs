@@ -208,7 +208,7 @@ fn print_dry_run(args: &Args, client: &Client, update: &ValidUpdate) {
         output::put(&mut object, "dry_run", Value::Bool(true));
         output::put(&mut object, "ok", Value::Bool(true));
         output::put(&mut object, "request", request_json(url, update));
-        output::print_stdout(&format!("{}\n", miniserde::json::to_string(&object)));
+        output::print_object(&object);
     } else if args.verbosity != Verbosity::Quiet {
         output::print_stdout(&format!(
             "dry run, nothing sent:\nPATCH {url}\n{}\n",

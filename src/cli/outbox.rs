@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use miniserde::json::{self, Number, Object, Value};
+use miniserde::json::{Number, Object, Value};
 use seam_edge::{AcsCredential, DeadLetter, Entry, FlushReport, Outbox, Purge, mask_code};
 
 use super::args::{Args, OutboxCommand, Verbosity};
@@ -71,14 +71,10 @@ fn object(members: Vec<(&str, Value)>) -> Object {
     object
 }
 
-fn print_object(object: &Object) {
-    output::print_stdout(&format!("{}\n", json::to_string(object)));
-}
-
 /// Prints `{"ok": true, "<key>": count}` for `--json`, or a line unless `-q`.
 fn done(args: &Args, key: &str, count: usize, what: &str) {
     if args.json {
-        print_object(&object(vec![
+        output::print_object(&object(vec![
             ("ok", Value::Bool(true)),
             (key, number(count as u64)),
         ]));
@@ -89,7 +85,7 @@ fn done(args: &Args, key: &str, count: usize, what: &str) {
 
 /// Prints the success of a direct update for `--json`.
 pub fn print_sent_json(credential: Option<&AcsCredential>) {
-    print_object(&object(vec![
+    output::print_object(&object(vec![
         ("ok", Value::Bool(true)),
         ("status", text(Some("sent"))),
         ("acs_credential", output::credential_json(credential, false)),
@@ -100,7 +96,7 @@ pub fn print_sent_json(credential: Option<&AcsCredential>) {
 /// stderr unless `-q`. The run still succeeds, because the update is stored.
 pub fn print_queued(args: &Args, entry: &Entry) {
     if args.json {
-        print_object(&object(vec![
+        output::print_object(&object(vec![
             ("ok", Value::Bool(true)),
             ("status", text(Some("queued"))),
             ("entry", Value::Object(entry_json(entry))),
@@ -171,7 +167,7 @@ fn list(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     if args.json {
         let queued = listing.queued.iter().map(|e| Value::Object(entry_json(e)));
         let dead = listing.dead.iter().map(dead_json);
-        print_object(&object(vec![
+        output::print_object(&object(vec![
             ("ok", Value::Bool(true)),
             ("queued", Value::Array(queued.collect())),
             ("dead_letters", Value::Array(dead.collect())),
@@ -296,5 +292,5 @@ fn print_flush_json(report: &FlushReport, code: u8, stopped: Option<&str>) {
         ]);
         members.push(("error", Value::Object(error)));
     }
-    print_object(&object(members));
+    output::print_object(&object(members));
 }

@@ -28,6 +28,13 @@ pub fn print_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
+/// Prints a JSON object and a line end on stdout.
+pub fn print_object(object: &Object) {
+    let mut line = json::to_string(object);
+    line.push('\n');
+    print_stdout(&line);
+}
+
 /// Inserts `key: value` into `object`.
 // Kept out of line: every call would otherwise compile its own copy of the key and drop
 // of a replaced value, which makes the binary larger.
@@ -45,7 +52,7 @@ pub fn print_json_success(key: &str, value: Value) {
     let mut object = Object::new();
     put(&mut object, "ok", Value::Bool(true));
     put(&mut object, key, value);
-    print_stdout(&format!("{}\n", json::to_string(&object)));
+    print_object(&object);
 }
 
 /// Returns the credential as JSON, `null` when the server sent none.
@@ -113,7 +120,7 @@ pub fn print_json_error(error: &CliError) {
     let mut object = Object::new();
     put(&mut object, "ok", Value::Bool(false));
     put(&mut object, "error", detail);
-    print_stdout(&format!("{}\n", json::to_string(&object)));
+    print_object(&object);
 }
 
 /// Returns the `error` object of `--json` output: class, exit code and message, and the
