@@ -7,6 +7,7 @@
 //! 77 bad credentials, 75 for DNS, TCP, TLS, the proxy's tunnel and the clock), or 0 when
 //! there is none, warnings included.
 
+use std::fmt::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
@@ -466,13 +467,10 @@ fn credentials_source(
 fn print_text(report: &Report, settings: &[Setting]) {
     let mut text = String::new();
     for check in &report.checks {
-        text.push_str(&format!(
-            "{}: {}: {}\n",
-            check.name, check.verdict, check.detail
-        ));
+        let _ = writeln!(text, "{}: {}: {}", check.name, check.verdict, check.detail);
         if check.name == "configuration" {
             for (name, value, source) in settings {
-                text.push_str(&format!("    {name}: {value} ({source})\n"));
+                let _ = writeln!(text, "    {name}: {value} ({source})");
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The `outbox` commands and the output of an update that was queued.
 
+use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -154,10 +155,10 @@ fn entry_line(entry: &Entry) -> String {
     let update = &entry.update;
     let mut line = format!("{} {}", entry.sequence, update.acs_credential_id());
     if let Some(code) = update.code() {
-        line.push_str(&format!(" code {}", mask_code(code)));
+        let _ = write!(line, " code {}", mask_code(code));
     }
     if let Some(ends_at) = update.ends_at() {
-        line.push_str(&format!(" ends_at {ends_at}"));
+        let _ = write!(line, " ends_at {ends_at}");
     }
     line
 }
@@ -177,22 +178,23 @@ fn list(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     }
     let mut lines = String::new();
     for entry in &listing.queued {
-        lines.push_str(&format!("queued {}\n", entry_line(entry)));
+        let _ = writeln!(lines, "queued {}", entry_line(entry));
     }
     for letter in &listing.dead {
         let line = entry_line(&letter.entry);
-        lines.push_str(&format!("dead {line}: {}\n", letter.message));
+        let _ = writeln!(lines, "dead {line}: {}", letter.message);
     }
     for path in &listing.corrupt {
-        lines.push_str(&format!("corrupt {}\n", path.display()));
+        let _ = writeln!(lines, "corrupt {}", path.display());
     }
-    lines.push_str(&format!(
-        "{} queued, {} dead letters, {} corrupt files in {}\n",
+    let _ = writeln!(
+        lines,
+        "{} queued, {} dead letters, {} corrupt files in {}",
         listing.queued.len(),
         listing.dead.len(),
         listing.corrupt.len(),
         outbox.path().display()
-    ));
+    );
     output::print_stdout(&lines);
     Ok(exit::OK)
 }
@@ -245,11 +247,12 @@ fn flush_problems(report: &FlushReport) -> (u8, String) {
             exit::REJECTED
         };
         code = exit::most_serious(code, letter_code);
-        problems.push_str(&format!(
-            "seam-edge: queued update {} moved to dead letters: {}\n",
+        let _ = writeln!(
+            problems,
+            "seam-edge: queued update {} moved to dead letters: {}",
             entry_line(&letter.entry),
             letter.message
-        ));
+        );
     }
     if !report.corrupt.is_empty() {
         code = exit::most_serious(code, exit::INVALID_INPUT);
@@ -257,14 +260,15 @@ fn flush_problems(report: &FlushReport) -> (u8, String) {
 
     for entry in &report.foreign {
         code = exit::most_serious(code, exit::CONFIG);
-        problems.push_str(&format!(
+        let _ = writeln!(
+            problems,
             "seam-edge: queued update {} was stored for endpoint {} and workspace {}, not \
              this client's; kept unsent: flush it with that endpoint and credentials, or \
-             purge the queue\n",
+             purge the queue",
             entry_line(entry),
             entry.endpoint,
             entry.workspace_id.as_deref().unwrap_or("none (api key)")
-        ));
+        );
     }
     if let Some(error) = &report.stopped {
         code = exit::most_serious(code, exit::code_for(error));
