@@ -431,16 +431,13 @@ const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// Reads a CA file, rejecting FIFOs, devices and folders, which could block or never end,
 /// and files over [`MAX_CA_FILE_BYTES`].
 fn read_ca_file(path: &std::path::Path, origin: &str) -> Result<Vec<u8>, Error> {
-    use std::io::Read;
-
     let failed = |error| Error::config_with_source(format!("cannot read {origin}"), error);
     let metadata = std::fs::metadata(path).map_err(failed)?;
     if !metadata.is_file() {
         return Err(Error::config(format!("{origin} is not a regular file")));
     }
-    let mut pem = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
+    let pem = std::fs::File::open(path)
+        .and_then(|file| http::read_limited(file, MAX_CA_FILE_BYTES + 1))
         .map_err(failed)?;
     if pem.len() as u64 > MAX_CA_FILE_BYTES {
         return Err(Error::config(format!(
@@ -670,14 +667,14 @@ impl Client {
                 if attempt > 1 {
                     log::warn!(
                         "giving up after {attempt} attempts in {} ms; the last failed ({reason})",
-                        started.elapsed().as_millis()
+                        crate::http::millis(started.elapsed())
                     );
                 }
                 return outcome;
             };
             log::info!(
                 "attempt {attempt} of {attempts} failed ({reason}); retrying in {} ms",
-                wait.as_millis()
+                crate::http::millis(wait)
             );
             std::thread::sleep(wait);
             attempt += 1;

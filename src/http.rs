@@ -15,6 +15,31 @@ use crate::timestamp::Timestamp;
 /// Largest response body read; Seam's credential replies are a few KiB.
 pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
+/// Returns whole milliseconds, saturating at `u64::MAX`, for log lines. `as_millis`
+/// returns a `u128`, whose formatting code only these lines would compile in.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Reads `source` to its end or to `limit` bytes, whichever comes first, retrying on
+/// `Interrupted` as `read_to_end` does. One plain loop compiles smaller than a `take` and
+/// `read_to_end` for each kind of source.
+pub(crate) fn read_limited(mut source: impl Read, limit: u64) -> io::Result<Vec<u8>> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut bytes = Vec::new();
+    let mut buffer = [0; 8192];
+    while bytes.len() < limit {
+        let want = buffer.len().min(limit - bytes.len());
+        match source.read(&mut buffer[..want]) {
+            Ok(0) => break,
+            Ok(count) => bytes.extend_from_slice(&buffer[..count]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(bytes)
+}
+
 /// Settings the agent is built from.
 pub(crate) struct AgentSettings {
     pub(crate) roots: Option<Arc<Vec<Certificate<'static>>>>,
@@ -98,7 +123,7 @@ pub(crate) fn send(agent: &ureq::Agent, request: &Request<'_>) -> Result<Reply, 
     log::info!(
         "http {} in {} ms, request id {}",
         reply.status,
-        started.elapsed().as_millis(),
+        millis(started.elapsed()),
         reply.request_id.as_deref().unwrap_or("none")
     );
     Ok(reply)
@@ -124,12 +149,7 @@ fn read_reply(
 
     // Reading one byte past the cap distinguishes a body that was cut from one that fits
     // exactly. The start of an oversized body is kept for the error's excerpt.
-    let mut body = Vec::new();
-    response
-        .body_mut()
-        .as_reader()
-        .take(MAX_BODY_BYTES + 1)
-        .read_to_end(&mut body)
+    let mut body = read_limited(response.body_mut().as_reader(), MAX_BODY_BYTES + 1)
         .map_err(|error| transport_error(ureq::Error::from(error), request))?;
     let truncated = body.len() as u64 > MAX_BODY_BYTES;
     body.truncate(MAX_BODY_BYTES as usize);

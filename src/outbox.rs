@@ -12,7 +12,7 @@
 //! - `*.tmp`: a file being written, deleted at the next open when a crash left it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -839,11 +839,14 @@ fn read_entry(path: &Path, sequence: u64) -> Result<Option<(Entry, Option<DeadLe
 
 /// Reads a file of at most [`MAX_ENTRY_BYTES`] as text.
 fn read_text(path: &Path) -> io::Result<String> {
-    let mut text = String::new();
-    File::open(path)?
-        .take(MAX_ENTRY_BYTES)
-        .read_to_string(&mut text)?;
-    Ok(text)
+    let bytes = crate::http::read_limited(File::open(path)?, MAX_ENTRY_BYTES)?;
+    // The same error, and so the same reason for a corrupt file, as `read_to_string`'s.
+    String::from_utf8(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }
 
 fn parse_entry(

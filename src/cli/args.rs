@@ -155,36 +155,69 @@ pub fn parse(arguments: impl IntoIterator<Item = OsString>) -> Result<Args, Usag
 fn parse_long(name: &str, parser: &mut lexopt::Parser, args: &mut Args) -> Result<(), UsageError> {
     let flag = format!("--{name}");
     match name {
-        "acs-credential-id" => args.acs_credential_id = Some(value(parser, &flag)?),
-        "code" => set_code(args, CodeSource::Literal(secret_value(parser, &flag)?))?,
-        "code-file" => set_code(args, CodeSource::File(value(parser, &flag)?.into()))?,
-        "ends-at" => args.ends_at = Some(value(parser, &flag)?),
-        "ends-in" => args.ends_in = Some(ends_in(&value(parser, &flag)?, &flag)?),
         "dry-run" => args.dry_run = true,
-        "batch" => args.batch = Some(value(parser, &flag)?.into()),
         "show-code" => args.show_code = true,
-        "endpoint" => args.endpoint = Some(value(parser, &flag)?),
-        "workspace-id" => args.workspace_id = Some(value(parser, &flag)?),
-        "api-key-file" => args.api_key_file = Some(value(parser, &flag)?.into()),
-        "token-file" => args.token_file = Some(value(parser, &flag)?.into()),
-        "ca-file" => args.ca_file = Some(value(parser, &flag)?.into()),
-        "timeout" => args.timeout = Some(seconds(&value(parser, &flag)?, &flag)?),
-        "connect-timeout" => args.connect_timeout = Some(seconds(&value(parser, &flag)?, &flag)?),
-        "retries" => args.retries = Some(retries(&value(parser, &flag)?, &flag)?),
-        "deadline" => args.deadline = Some(seconds(&value(parser, &flag)?, &flag)?),
-        "jitter" => args.jitter = Some(jitter(&value(parser, &flag)?, &flag)?),
         "no-proxy" => args.no_proxy = true,
         "allow-insecure-http" => args.allow_insecure_http = true,
         "json" => args.json = true,
-        "queue-dir" => args.queue_dir = Some(value(parser, &flag)?.into()),
         "queue" => set_purge(args, Purge::Queue)?,
         "dead" => set_purge(args, Purge::Dead)?,
         "all" => set_purge(args, Purge::All)?,
+        "code" => set_code(args, CodeSource::Literal(secret_value(parser, &flag)?))?,
+        _ if VALUE_FLAGS.contains(&name) => {
+            // One read of the value for every flag that takes one compiles smaller.
+            let text = value(parser, &flag)?;
+            parse_value(name, text, &flag, args)?;
+        }
         _ => {
             return Err(UsageError(format!(
                 "unknown option {flag}; see seam-edge --help for the options"
             )));
         }
+    }
+    Ok(())
+}
+
+/// The long flags that take a value, other than `--code`.
+const VALUE_FLAGS: [&str; 16] = [
+    "acs-credential-id",
+    "code-file",
+    "ends-at",
+    "ends-in",
+    "batch",
+    "endpoint",
+    "workspace-id",
+    "api-key-file",
+    "token-file",
+    "ca-file",
+    "timeout",
+    "connect-timeout",
+    "retries",
+    "deadline",
+    "jitter",
+    "queue-dir",
+];
+
+/// Stores the value `text` of the flag `name`, one of [`VALUE_FLAGS`].
+fn parse_value(name: &str, text: String, flag: &str, args: &mut Args) -> Result<(), UsageError> {
+    match name {
+        "acs-credential-id" => args.acs_credential_id = Some(text),
+        "code-file" => set_code(args, CodeSource::File(text.into()))?,
+        "ends-at" => args.ends_at = Some(text),
+        "ends-in" => args.ends_in = Some(ends_in(&text, flag)?),
+        "batch" => args.batch = Some(text.into()),
+        "endpoint" => args.endpoint = Some(text),
+        "workspace-id" => args.workspace_id = Some(text),
+        "api-key-file" => args.api_key_file = Some(text.into()),
+        "token-file" => args.token_file = Some(text.into()),
+        "ca-file" => args.ca_file = Some(text.into()),
+        "timeout" => args.timeout = Some(seconds(&text, flag)?),
+        "connect-timeout" => args.connect_timeout = Some(seconds(&text, flag)?),
+        "retries" => args.retries = Some(retries(&text, flag)?),
+        "deadline" => args.deadline = Some(seconds(&text, flag)?),
+        "jitter" => args.jitter = Some(jitter(&text, flag)?),
+        // "queue-dir", the last of `VALUE_FLAGS`.
+        _ => args.queue_dir = Some(text.into()),
     }
     Ok(())
 }

@@ -14,7 +14,6 @@
 //! absolute values, so running the same batch again later is safe, and stopping keeps a
 //! run with the network down to one deadline instead of one per line.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -186,17 +185,7 @@ fn send_line(client: &Client, update: &ValidUpdate, queue_only: bool) -> LineOut
 /// batch is a configuration error.
 fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
     let shown = path.display();
-    let mut input = Vec::new();
-    let read = if path == Path::new("-") {
-        std::io::stdin()
-            .take(MAX_BATCH_BYTES + 1)
-            .read_to_end(&mut input)
-    } else {
-        files::open_regular(path, "batch file")?
-            .take(MAX_BATCH_BYTES + 1)
-            .read_to_end(&mut input)
-    };
-    read.map_err(|error| CliError::Config(format!("cannot read batch file {shown:?}: {error}")))?;
+    let input = files::read_capped(path, "batch file", MAX_BATCH_BYTES)?;
     if input.len() as u64 > MAX_BATCH_BYTES {
         return Err(CliError::Config(format!(
             "batch file {shown:?} is larger than {MAX_BATCH_BYTES} bytes; split it into \
@@ -412,26 +401,26 @@ fn print_result(
     if args.json {
         let mut object = Object::new();
         let number = Number::U64(number as u64);
-        object.insert("line".to_owned(), Value::Number(number));
+        output::put(&mut object, "line", Value::Number(number));
         let id = id.map_or(Value::Null, |id| Value::String(id.to_owned()));
-        object.insert("acs_credential_id".to_owned(), id);
+        output::put(&mut object, "acs_credential_id", id);
         let status = Value::String(outcome.status().to_owned());
-        object.insert("status".to_owned(), status);
+        output::put(&mut object, "status", status);
         let exit_code = Value::Number(Number::U64(u64::from(code)));
-        object.insert("exit_code".to_owned(), exit_code);
+        output::put(&mut object, "exit_code", exit_code);
         if let Some(message) = message {
             let error = match outcome {
                 LineOutcome::Failed(error) => Some(error),
                 _ => None,
             };
             let error = output::error_json(code, message, error);
-            object.insert("error".to_owned(), error);
+            output::put(&mut object, "error", error);
         }
         if let (LineOutcome::Checked, Some(update)) = (outcome, update) {
             let request = super::request_json(url.to_owned(), update);
-            object.insert("request".to_owned(), request);
+            output::put(&mut object, "request", request);
         }
-        output::print_stdout(&format!("{}\n", json::to_string(&object)));
+        output::print_object(&object);
         return;
     }
     if args.verbosity == Verbosity::Quiet && code == exit::OK {

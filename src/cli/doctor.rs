@@ -8,11 +8,12 @@
 //! TLS, the proxy's tunnel and the clock, 74 the outbox), or 0 when there is none, warnings
 //! included.
 
+use std::fmt::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
-use miniserde::json::{self, Array, Number, Object, Value};
+use miniserde::json::{Array, Number, Object, Value};
 use seam_edge::{
     Client, Error, Outbox, ProxyRoute, Timestamp, TransportErrorKind as Kind, TrustedRoots,
 };
@@ -268,7 +269,7 @@ fn connect(addr: SocketAddr, timeout: Duration, report: &mut Report) -> bool {
     let started = Instant::now();
     match TcpStream::connect_timeout(&addr, timeout) {
         Ok(_) => {
-            let millis = started.elapsed().as_millis();
+            let millis = super::millis(started.elapsed());
             report.push("tcp", OK, format!("connected to {addr} in {millis} ms"));
             true
         }
@@ -512,13 +513,10 @@ fn print_text(report: &Report, settings: &[Setting], quiet: bool) {
         if quiet && (check.verdict == OK || check.verdict == SKIPPED) {
             continue;
         }
-        text.push_str(&format!(
-            "{}: {}: {}\n",
-            check.name, check.verdict, check.detail
-        ));
+        let _ = writeln!(text, "{}: {}: {}", check.name, check.verdict, check.detail);
         if check.name == "configuration" {
             for (name, value, source) in settings {
-                text.push_str(&format!("    {name}: {value} ({source})\n"));
+                let _ = writeln!(text, "    {name}: {value} ({source})");
             }
         }
     }
@@ -530,7 +528,7 @@ fn object(members: &[(&str, &str)]) -> Object {
     // A loop of inserts, because collecting into the map would compile in a sort.
     let mut object = Object::new();
     for (key, value) in members {
-        object.insert((*key).to_owned(), Value::String((*value).to_owned()));
+        output::put(&mut object, key, Value::String((*value).to_owned()));
     }
     object
 }
@@ -553,15 +551,15 @@ fn print_json(report: &Report, settings: &[Setting]) {
                     ("source", source),
                 ]))
             });
-            members.insert("values".to_owned(), Value::Array(values.collect()));
+            output::put(&mut members, "values", Value::Array(values.collect()));
         }
         checks.push(Value::Object(members));
     }
     let code = report.exit_code();
     let mut members = Object::new();
-    members.insert("ok".to_owned(), Value::Bool(code == exit::OK));
+    output::put(&mut members, "ok", Value::Bool(code == exit::OK));
     let code = Value::Number(Number::U64(u64::from(code)));
-    members.insert("exit_code".to_owned(), code);
-    members.insert("checks".to_owned(), Value::Array(checks));
-    output::print_stdout(&format!("{}\n", json::to_string(&members)));
+    output::put(&mut members, "exit_code", code);
+    output::put(&mut members, "checks", Value::Array(checks));
+    output::print_object(&members);
 }

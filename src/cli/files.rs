@@ -12,18 +12,8 @@ const MAX_SECRET_BYTES: u64 = 64 * 1024;
 /// `\n` or `\r\n`. Warns when a file is readable by other users. `what` names the secret in
 /// messages, for example "API key file".
 pub fn read_secret(path: &Path, what: &str) -> Result<String, CliError> {
-    let mut raw = Vec::new();
     let shown = path.display();
-    let read = if path == Path::new("-") {
-        std::io::stdin()
-            .take(MAX_SECRET_BYTES + 1)
-            .read_to_end(&mut raw)
-    } else {
-        open_regular(path, what)?
-            .take(MAX_SECRET_BYTES + 1)
-            .read_to_end(&mut raw)
-    };
-    read.map_err(|error| CliError::config(format!("cannot read {what} {shown:?}: {error}")))?;
+    let raw = read_capped(path, what, MAX_SECRET_BYTES)?;
     if raw.len() as u64 > MAX_SECRET_BYTES {
         return Err(CliError::config(format!(
             "{what} {shown:?} is larger than {MAX_SECRET_BYTES} bytes; it should hold one line"
@@ -37,6 +27,38 @@ pub fn read_secret(path: &Path, what: &str) -> Result<String, CliError> {
         text.truncate(text.len() - 1);
     }
     Ok(text)
+}
+
+/// Reads at most `max_bytes + 1` bytes from `path`, or standard input for `-`, so that
+/// the caller can tell a file over `max_bytes` from one that fits. `what` names the file
+/// in messages.
+pub fn read_capped(path: &Path, what: &str, max_bytes: u64) -> Result<Vec<u8>, CliError> {
+    let limit = usize::try_from(max_bytes + 1).unwrap_or(usize::MAX);
+    let read = if path == Path::new("-") {
+        read_limited(std::io::stdin(), limit)
+    } else {
+        read_limited(open_regular(path, what)?, limit)
+    };
+    read.map_err(|error| {
+        CliError::config(format!("cannot read {what} {:?}: {error}", path.display()))
+    })
+}
+
+/// Reads `source` to its end or to `limit` bytes, whichever comes first. A plain loop
+/// compiles smaller than `take` and `read_to_end`.
+fn read_limited(mut source: impl Read, limit: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut buffer = [0; 8192];
+    while bytes.len() < limit {
+        let want = buffer.len().min(limit - bytes.len());
+        match source.read(&mut buffer[..want]) {
+            Ok(0) => break,
+            Ok(count) => bytes.extend_from_slice(&buffer[..count]),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(bytes)
 }
 
 /// Opens a regular file, rejecting FIFOs, devices and folders, which could block the run

@@ -138,21 +138,23 @@ EXIT CODES:
 
 /// Returns what `--version` prints.
 pub fn version() -> String {
-    let features: Vec<&str> = [
+    let mut features = String::new();
+    for (name, on) in [
         ("serde", cfg!(feature = "serde")),
         ("time", cfg!(feature = "time")),
         ("fake-server", cfg!(feature = "fake-server")),
         ("lean-log", cfg!(feature = "lean-log")),
-    ]
-    .iter()
-    .filter(|(_, on)| *on)
-    .map(|(name, _)| *name)
-    .collect();
-    let features = if features.is_empty() {
-        "none".to_owned()
-    } else {
-        features.join(", ")
-    };
+    ] {
+        if on {
+            if !features.is_empty() {
+                features.push_str(", ");
+            }
+            features.push_str(name);
+        }
+    }
+    if features.is_empty() {
+        features.push_str("none");
+    }
     format!(
         "seam-edge {}\ntarget: {}\nfeatures: {features}\ntls: rustls with ring; roots: {} \
          Mozilla roots from webpki-roots compiled in, or --ca-file\n",

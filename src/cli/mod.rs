@@ -205,10 +205,10 @@ fn print_dry_run(args: &Args, client: &Client, update: &ValidUpdate) {
     let url = format!("{}/acs/credentials/update", client.endpoint());
     if args.json {
         let mut object = Object::new();
-        object.insert("dry_run".to_owned(), Value::Bool(true));
-        object.insert("ok".to_owned(), Value::Bool(true));
-        object.insert("request".to_owned(), request_json(url, update));
-        output::print_stdout(&format!("{}\n", miniserde::json::to_string(&object)));
+        output::put(&mut object, "dry_run", Value::Bool(true));
+        output::put(&mut object, "ok", Value::Bool(true));
+        output::put(&mut object, "request", request_json(url, update));
+        output::print_object(&object);
     } else if args.verbosity != Verbosity::Quiet {
         output::print_stdout(&format!(
             "dry run, nothing sent:\nPATCH {url}\n{}\n",
@@ -221,9 +221,9 @@ fn print_dry_run(args: &Args, client: &Client, update: &ValidUpdate) {
 fn request_json(url: String, update: &ValidUpdate) -> Value {
     let body = miniserde::json::from_str(&update.to_masked_json()).unwrap_or(Value::Null);
     let mut request = Object::new();
-    request.insert("method".to_owned(), Value::String("PATCH".to_owned()));
-    request.insert("url".to_owned(), Value::String(url));
-    request.insert("body".to_owned(), body);
+    output::put(&mut request, "method", Value::String("PATCH".to_owned()));
+    output::put(&mut request, "url", Value::String(url));
+    output::put(&mut request, "body", body);
     Value::Object(request)
 }
 
@@ -236,9 +236,15 @@ fn wait_jitter(args: &Args) {
     let wait = seam_edge::random_duration_up_to(bound);
     log::info!(
         "waiting {} ms of jitter before the first attempt",
-        wait.as_millis()
+        millis(wait)
     );
     std::thread::sleep(wait);
+}
+
+/// Returns whole milliseconds, saturating at `u64::MAX`, for messages. `as_millis`
+/// returns a `u128`, whose formatting code only these messages would compile in.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn get(args: &Args, client: &Client) -> Result<(), CliError> {

@@ -1,9 +1,10 @@
 //! The `outbox` commands and the output of an update that was queued.
 
+use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use miniserde::json::{self, Number, Object, Value};
+use miniserde::json::{Number, Object, Value};
 use seam_edge::{AcsCredential, DeadLetter, Entry, FlushReport, Outbox, Purge, mask_code};
 
 use super::args::{Args, OutboxCommand, Verbosity};
@@ -66,19 +67,15 @@ fn text(value: Option<&str>) -> Value {
 fn object(members: Vec<(&str, Value)>) -> Object {
     let mut object = Object::new();
     for (key, value) in members {
-        object.insert(key.to_owned(), value);
+        output::put(&mut object, key, value);
     }
     object
-}
-
-fn print_object(object: &Object) {
-    output::print_stdout(&format!("{}\n", json::to_string(object)));
 }
 
 /// Prints `{"ok": true, "<key>": count}` for `--json`, or a line unless `-q`.
 fn done(args: &Args, key: &str, count: usize, what: &str) {
     if args.json {
-        print_object(&object(vec![
+        output::print_object(&object(vec![
             ("ok", Value::Bool(true)),
             (key, number(count as u64)),
         ]));
@@ -89,7 +86,7 @@ fn done(args: &Args, key: &str, count: usize, what: &str) {
 
 /// Prints the success of a direct update for `--json`.
 pub fn print_sent_json(credential: Option<&AcsCredential>) {
-    print_object(&object(vec![
+    output::print_object(&object(vec![
         ("ok", Value::Bool(true)),
         ("status", text(Some("sent"))),
         ("acs_credential", output::credential_json(credential, false)),
@@ -100,7 +97,7 @@ pub fn print_sent_json(credential: Option<&AcsCredential>) {
 /// stderr unless `-q`. The run still succeeds, because the update is stored.
 pub fn print_queued(args: &Args, entry: &Entry) {
     if args.json {
-        print_object(&object(vec![
+        output::print_object(&object(vec![
             ("ok", Value::Bool(true)),
             ("status", text(Some("queued"))),
             ("entry", Value::Object(entry_json(entry))),
@@ -141,7 +138,7 @@ fn dead_json(letter: &DeadLetter) -> Value {
         ("message", text(Some(&letter.message))),
     ]);
     let mut value = entry_json(&letter.entry);
-    value.insert("error".to_owned(), Value::Object(error));
+    output::put(&mut value, "error", Value::Object(error));
     Value::Object(value)
 }
 
@@ -158,10 +155,10 @@ fn entry_line(entry: &Entry) -> String {
     let update = &entry.update;
     let mut line = format!("{} {}", entry.sequence, update.acs_credential_id());
     if let Some(code) = update.code() {
-        line.push_str(&format!(" code {}", mask_code(code)));
+        let _ = write!(line, " code {}", mask_code(code));
     }
     if let Some(ends_at) = update.ends_at() {
-        line.push_str(&format!(" ends_at {ends_at}"));
+        let _ = write!(line, " ends_at {ends_at}");
     }
     line
 }
@@ -171,7 +168,7 @@ fn list(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     if args.json {
         let queued = listing.queued.iter().map(|e| Value::Object(entry_json(e)));
         let dead = listing.dead.iter().map(dead_json);
-        print_object(&object(vec![
+        output::print_object(&object(vec![
             ("ok", Value::Bool(true)),
             ("queued", Value::Array(queued.collect())),
             ("dead_letters", Value::Array(dead.collect())),
@@ -181,22 +178,23 @@ fn list(args: &Args, outbox: &Outbox) -> Result<u8, CliError> {
     }
     let mut lines = String::new();
     for entry in &listing.queued {
-        lines.push_str(&format!("queued {}\n", entry_line(entry)));
+        let _ = writeln!(lines, "queued {}", entry_line(entry));
     }
     for letter in &listing.dead {
         let line = entry_line(&letter.entry);
-        lines.push_str(&format!("dead {line}: {}\n", letter.message));
+        let _ = writeln!(lines, "dead {line}: {}", letter.message);
     }
     for path in &listing.corrupt {
-        lines.push_str(&format!("corrupt {}\n", path.display()));
+        let _ = writeln!(lines, "corrupt {}", path.display());
     }
-    lines.push_str(&format!(
-        "{} queued, {} dead letters, {} corrupt files in {}\n",
+    let _ = writeln!(
+        lines,
+        "{} queued, {} dead letters, {} corrupt files in {}",
         listing.queued.len(),
         listing.dead.len(),
         listing.corrupt.len(),
         outbox.path().display()
-    ));
+    );
     output::print_stdout(&lines);
     Ok(exit::OK)
 }
@@ -251,11 +249,12 @@ fn flush_problems(report: &FlushReport) -> (u8, String) {
             exit::REJECTED
         };
         code = exit::most_serious(code, letter_code);
-        problems.push_str(&format!(
-            "seam-edge: queued update {} moved to dead letters: {}\n",
+        let _ = writeln!(
+            problems,
+            "seam-edge: queued update {} moved to dead letters: {}",
             entry_line(&letter.entry),
             letter.message
-        ));
+        );
     }
     if !report.corrupt.is_empty() {
         code = exit::most_serious(code, exit::INVALID_INPUT);
@@ -263,14 +262,15 @@ fn flush_problems(report: &FlushReport) -> (u8, String) {
 
     for entry in &report.foreign {
         code = exit::most_serious(code, exit::CONFIG);
-        problems.push_str(&format!(
+        let _ = writeln!(
+            problems,
             "seam-edge: queued update {} was stored for endpoint {} and workspace {}, not \
              this client's; kept unsent: flush it with that endpoint and credentials, or \
-             purge the queue\n",
+             purge the queue",
             entry_line(entry),
             entry.endpoint,
             entry.workspace_id.as_deref().unwrap_or("none (api key)")
-        ));
+        );
     }
     if let Some(error) = &report.stopped {
         code = exit::most_serious(code, exit::code_for(error));
@@ -298,5 +298,5 @@ fn print_flush_json(report: &FlushReport, code: u8, stopped: Option<&str>) {
         ]);
         members.push(("error", Value::Object(error)));
     }
-    print_object(&object(members));
+    output::print_object(&object(members));
 }

@@ -28,6 +28,21 @@ pub fn print_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
+/// Prints a JSON object and a line end on stdout.
+pub fn print_object(object: &Object) {
+    let mut line = json::to_string(object);
+    line.push('\n');
+    print_stdout(&line);
+}
+
+/// Inserts `key: value` into `object`.
+// Kept out of line: every call would otherwise compile its own copy of the key and drop
+// of a replaced value, which makes the binary larger.
+#[inline(never)]
+pub fn put(object: &mut Object, key: &str, value: Value) {
+    object.insert(key.to_owned(), value);
+}
+
 fn string(text: impl Into<String>) -> Value {
     Value::String(text.into())
 }
@@ -35,9 +50,9 @@ fn string(text: impl Into<String>) -> Value {
 /// Prints `{"ok": true, "<key>": value}` on stdout.
 pub fn print_json_success(key: &str, value: Value) {
     let mut object = Object::new();
-    object.insert("ok".to_owned(), Value::Bool(true));
-    object.insert(key.to_owned(), value);
-    print_stdout(&format!("{}\n", json::to_string(&object)));
+    put(&mut object, "ok", Value::Bool(true));
+    put(&mut object, key, value);
+    print_object(&object);
 }
 
 /// Returns the credential as JSON, `null` when the server sent none.
@@ -49,15 +64,15 @@ pub fn credential_json(credential: Option<&AcsCredential>, show_code: bool) -> V
 
 pub fn workspace_json(workspace: &Workspace) -> Value {
     let mut object = Object::new();
-    object.insert("workspace_id".to_owned(), string(&workspace.workspace_id));
+    put(&mut object, "workspace_id", string(&workspace.workspace_id));
     if let Some(name) = &workspace.name {
-        object.insert("name".to_owned(), string(name));
+        put(&mut object, "name", string(name));
     }
     if let Some(company) = &workspace.company_name {
-        object.insert("company_name".to_owned(), string(company));
+        put(&mut object, "company_name", string(company));
     }
     if let Some(sandbox) = workspace.is_sandbox {
-        object.insert("is_sandbox".to_owned(), Value::Bool(sandbox));
+        put(&mut object, "is_sandbox", Value::Bool(sandbox));
     }
     Value::Object(object)
 }
@@ -103,21 +118,22 @@ pub fn print_json_error(error: &CliError) {
     };
     let detail = error_json(error.exit_code(), error.message(), seam_error);
     let mut object = Object::new();
-    object.insert("ok".to_owned(), Value::Bool(false));
-    object.insert("error".to_owned(), detail);
-    print_stdout(&format!("{}\n", json::to_string(&object)));
+    put(&mut object, "ok", Value::Bool(false));
+    put(&mut object, "error", detail);
+    print_object(&object);
 }
 
 /// Returns the `error` object of `--json` output: class, exit code and message, and the
 /// response's status, type, request id and validation errors when `error` carries them.
 pub fn error_json(code: u8, message: String, error: Option<&Error>) -> Value {
     let mut detail = Object::new();
-    detail.insert("class".to_owned(), string(exit::class_name(code)));
-    detail.insert(
-        "exit_code".to_owned(),
+    put(&mut detail, "class", string(exit::class_name(code)));
+    put(
+        &mut detail,
+        "exit_code",
         Value::Number(Number::U64(u64::from(code))),
     );
-    detail.insert("message".to_owned(), string(message));
+    put(&mut detail, "message", string(message));
     if let Some(error) = error {
         add_response_fields(&mut detail, error);
     }
@@ -129,12 +145,12 @@ fn add_response_fields(detail: &mut Object, error: &Error) {
         return;
     };
     let status = u64::from(response.status());
-    detail.insert("status".to_owned(), Value::Number(Number::U64(status)));
+    put(detail, "status", Value::Number(Number::U64(status)));
     if let Some(error_type) = response.error_type() {
-        detail.insert("type".to_owned(), string(error_type));
+        put(detail, "type", string(error_type));
     }
     if let Some(request_id) = response.request_id() {
-        detail.insert("request_id".to_owned(), string(request_id));
+        put(detail, "request_id", string(request_id));
     }
     if !response.validation_errors().is_empty() {
         let mut parameters = Object::new();
@@ -142,6 +158,6 @@ fn add_response_fields(detail: &mut Object, error: &Error) {
             let messages = parameter.messages.iter().map(string).collect();
             parameters.insert(parameter.parameter.clone(), Value::Array(messages));
         }
-        detail.insert("validation_errors".to_owned(), Value::Object(parameters));
+        put(detail, "validation_errors", Value::Object(parameters));
     }
 }
