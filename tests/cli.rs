@@ -1985,3 +1985,17 @@ fn endpoint_port_out_of_range_exit_78() {
         assert!(out.stderr.contains(&message), "{port}\n{out}");
     }
 }
+
+#[test]
+fn empty_path_values_exit_64() {
+    let fake = start_fake();
+    for flag in ["--queue-dir", "--ca-file", "--api-key-file", "--batch"] {
+        let out = seam_edge_with_key(&fake)
+            .args(["acs", "credentials", "update", flag, ""])
+            .run();
+
+        assert_eq!(out.code, Some(USAGE), "{flag}\n{out}");
+        let message = format!("{flag} needs a path, not an empty value");
+        assert!(out.stderr.contains(&message), "{flag}\n{out}");
+    }
+}

@@ -200,6 +200,15 @@ const VALUE_FLAGS: [&str; 16] = [
 
 /// Stores the value `text` of the flag `name`, one of [`VALUE_FLAGS`].
 fn parse_value(name: &str, text: String, flag: &str, args: &mut Args) -> Result<(), UsageError> {
+    let is_path = matches!(
+        name,
+        "code-file" | "batch" | "api-key-file" | "token-file" | "ca-file" | "queue-dir"
+    );
+    if is_path && text.is_empty() {
+        return Err(UsageError(format!(
+            "{flag} needs a path, not an empty value"
+        )));
+    }
     match name {
         "acs-credential-id" => args.acs_credential_id = Some(text),
         "code-file" => set_code(args, CodeSource::File(text.into()))?,
