@@ -71,7 +71,8 @@ OUTBOX:
 
 CONNECTION:
     --endpoint URL           API base URL [default: SEAM_ENDPOINT, else https://connect.getseam.com]
-    --api-key-file FILE      Read the API key from FILE [default: SEAM_API_KEY_FILE, else SEAM_API_KEY]
+    --api-key-file FILE      Read the API key from FILE [default: SEAM_API_KEY_FILE or
+                             SEAM_API_KEY; setting both is an error]
     --token-file FILE        Read a personal access token from FILE; needs a workspace id
                              [default: SEAM_PERSONAL_ACCESS_TOKEN]
     --workspace-id ID        Workspace for a personal access token [default: SEAM_WORKSPACE_ID]
@@ -128,7 +129,8 @@ EXIT CODES:
     78   configuration: no token, conflicting variables, bad token prefix, unreadable CA,
          key, token or PIN file, malformed endpoint or proxy, proxy credentials rejected
     outbox flush exits 65 when an entry moved to dead letters as invalid or a corrupt
-    file was moved aside, 69 for another rejection, 75 when another process is flushing,
+    file was moved aside, 69 for another rejection, 74 when the folder cannot be used,
+    75 for a temporary failure or when another process is flushing, 77 for a 401 or 403,
     78 for entries stored for another endpoint or workspace (kept unsent); the most
     serious outcome wins.
     SIGTERM or SIGINT end the run at once; the shell reports 143 or 130 (128 plus the
