@@ -57,9 +57,65 @@ pub struct Entry {
 
 impl Entry {
     /// Returns whether `client` sends to the endpoint and workspace that stored the entry.
+    /// Endpoints compare as URLs: the case of the scheme and host, the scheme's default port
+    /// and a trailing slash make no difference.
     pub fn belongs_to(&self, client: &Client) -> bool {
-        self.endpoint == client.endpoint()
+        same_endpoint(&self.endpoint, client.endpoint())
             && self.workspace_id.as_deref() == client.auth().workspace_id()
+    }
+}
+
+/// Returns whether two endpoint URLs name the same base URL.
+fn same_endpoint(a: &str, b: &str) -> bool {
+    normalized_endpoint(a) == normalized_endpoint(b)
+}
+
+/// Returns `endpoint` with its scheme and host in lower case, without the scheme's default
+/// port and without a trailing slash. The path keeps its case, as URLs do.
+fn normalized_endpoint(endpoint: &str) -> String {
+    let endpoint = endpoint.trim_end_matches('/');
+    let (scheme, rest) = endpoint.split_once("://").unwrap_or(("", endpoint));
+    let scheme = scheme.to_ascii_lowercase();
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut authority = authority.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => "",
+    };
+    if !default_port.is_empty() && authority.ends_with(default_port) {
+        authority.truncate(authority.len() - default_port.len());
+    }
+    format!("{scheme}://{authority}/{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_endpoint;
+
+    #[test]
+    fn endpoints_compare_as_urls() {
+        let same = [
+            ("https://127.0.0.1:8443", "HTTPS://127.0.0.1:8443/"),
+            (
+                "https://Connect.GetSeam.com",
+                "https://connect.getseam.com:443",
+            ),
+            ("https://[::1]:443/api", "https://[::1]/api/"),
+            ("http://localhost:80", "http://LOCALHOST"),
+        ];
+        for (a, b) in same {
+            assert!(same_endpoint(a, b), "{a} and {b}");
+        }
+        let different = [
+            ("https://127.0.0.1:8443", "https://127.0.0.1:8444"),
+            ("https://127.0.0.1", "http://127.0.0.1"),
+            ("https://example.test/API", "https://example.test/api"),
+            ("https://[::443]", "https://[::]"),
+        ];
+        for (a, b) in different {
+            assert!(!same_endpoint(a, b), "{a} and {b}");
+        }
     }
 }
 
