@@ -1228,3 +1228,83 @@ fn help_lists_outbox_flags() {
         assert!(out.stdout.contains(word), "{word} missing\n{out}");
     }
 }
+
+/// One sequence of updates for one credential: `(code, ends_at)` of each, oldest first.
+/// The test delivers it twice: all queued and then flushed, and all but the last queued,
+/// the last sent by a new update, which must send the queued ones first.
+type Sequence = &'static [Fields];
+
+/// The `code` and `ends_at` of one update, `None` where it leaves the field unchanged.
+type Fields = (Option<&'static str>, Option<&'static str>);
+
+#[test]
+fn order_kept_for_each_kind_of_sequence() {
+    const A: Option<&str> = Some("2031-01-01T00:00:00Z");
+    const B: Option<&str> = Some("2032-01-01T00:00:00Z");
+    const C: Option<&str> = Some("2033-01-01T00:00:00Z");
+    let cases: [(&str, Sequence, Fields); 3] = [
+        (
+            "code only",
+            &[
+                (Some("1111"), None),
+                (Some("2222"), None),
+                (Some("3333"), None),
+            ],
+            (Some("3333"), None),
+        ),
+        (
+            "ends_at only",
+            &[(None, A), (None, B), (None, C)],
+            (None, C),
+        ),
+        (
+            "mixed",
+            &[(Some("1111"), B), (None, A), (Some("3333"), None)],
+            (Some("3333"), A),
+        ),
+    ];
+    for (case, sequence, (code, ends_at)) in cases {
+        for (deliver_by, last_is_direct) in [("flush", false), ("new update", true)] {
+            let fake = FakeSeam::start().unwrap();
+            let scratch = Scratch::new(&fake);
+            let (queued, last) = sequence.split_at(sequence.len() - 1);
+            let queued = if last_is_direct { queued } else { sequence };
+            for (code, ends_at) in queued {
+                queue_update(&fake, &scratch, FRONT, *code, *ends_at);
+            }
+            fake.clear_requests();
+
+            let out = if last_is_direct {
+                let (code, ends_at) = last[0];
+                let mut command = cmd(&fake, &scratch);
+                command.args(update_args(FRONT, code, ends_at));
+                run(command)
+            } else {
+                outbox(&fake, &scratch, &["flush"])
+            };
+
+            assert_eq!(out.code, Some(OK), "{case} by {deliver_by}\n{out}");
+            let sent: Vec<(Option<String>, Option<String>)> = update_bodies(&fake)
+                .iter()
+                .map(|body| {
+                    let field = |key| string_field(body, key).map(str::to_owned);
+                    (field("code"), field("ends_at"))
+                })
+                .collect();
+            let expected: Vec<(Option<String>, Option<String>)> = sequence
+                .iter()
+                .map(|(code, ends_at)| (code.map(str::to_owned), ends_at.map(str::to_owned)))
+                .collect();
+            assert_eq!(sent, expected, "{case} by {deliver_by}");
+            // A field the sequence never sets keeps the seeded value, which is not checked.
+            let (stored_code, stored_ends_at) = stored(&fake, FRONT);
+            if code.is_some() {
+                assert_eq!(stored_code.as_deref(), code, "{case} by {deliver_by}");
+            }
+            if ends_at.is_some() {
+                assert_eq!(stored_ends_at.as_deref(), ends_at, "{case} by {deliver_by}");
+            }
+            assert!(scratch.queued().is_empty(), "{case} by {deliver_by}");
+        }
+    }
+}
