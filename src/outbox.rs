@@ -6,7 +6,8 @@
 //! - `00000000000000000042.json`: a queued entry, named by its sequence number;
 //! - `counter`: the next sequence number;
 //! - `dead/`: entries the server rejected for good, each with its error;
-//! - `corrupt/`: files that could not be read as entries, moved aside;
+//! - `corrupt/`: files that could not be read as entries, moved aside unopened when they
+//!   are not regular files (a FIFO, a symbolic link);
 //! - `.lock`: held while the folder's contents change, for milliseconds;
 //! - `.send.lock`: held by the process that sends queued entries;
 //! - `*.tmp`: a file being written, deleted at the next open when a crash left it.
@@ -837,13 +838,23 @@ fn read_entry(path: &Path, sequence: u64) -> Result<Option<(Entry, Option<DeadLe
     parse_entry(&object, sequence, path).map(Some)
 }
 
-/// Reads a file of at most [`MAX_ENTRY_BYTES`] as text.
+/// Reads a regular file of at most [`MAX_ENTRY_BYTES`] as text. Anything else, a symbolic
+/// link or a FIFO included, is `InvalidData` and never opened, so it cannot block.
 fn read_text(path: &Path) -> io::Result<String> {
+    // NOTE: a file swapped for a FIFO between this check and the open would still block,
+    // but only the folder's owner can write in it.
+    if !fs::symlink_metadata(path)?.is_file() {
+        return Err(invalid("not a regular file".into()));
+    }
     let mut text = String::new();
     File::open(path)?
         .take(MAX_ENTRY_BYTES)
         .read_to_string(&mut text)?;
     Ok(text)
+}
+
+fn invalid(reason: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, reason)
 }
 
 fn parse_entry(

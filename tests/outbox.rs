@@ -1228,3 +1228,43 @@ fn help_lists_outbox_flags() {
         assert!(out.stdout.contains(word), "{word} missing\n{out}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Files that are not entries
+// ---------------------------------------------------------------------------------------
+
+fn entry_path(dir: &Path, sequence: u64) -> PathBuf {
+    dir.join(format!("{sequence:020}.json"))
+}
+
+#[test]
+fn fifo_and_symlink_entries_move_aside_unopened() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    queue_update(&fake, &scratch, FRONT, Some(PIN), None);
+    let fifo = entry_path(&scratch.queue, 3);
+    let made = Command::new("mkfifo")
+        .args(["-m", "600"])
+        .arg(&fifo)
+        .status();
+    assert!(made.unwrap().success());
+    let link = entry_path(&scratch.queue, 4);
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+
+    let out = outbox(&fake, &scratch, &["flush"]);
+
+    assert_eq!(out.code, Some(INVALID_INPUT), "{out}");
+    let corrupt = scratch.queue.join("corrupt");
+    for sequence in [3, 4] {
+        let line = format!(
+            "moved unreadable queue file \"{}\" to \"{}\": not a regular file",
+            entry_path(&scratch.queue, sequence).display(),
+            entry_path(&corrupt, sequence).display()
+        );
+        assert!(out.stderr.contains(&line), "{line}\n{out}");
+    }
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some(PIN));
+    let out = outbox(&fake, &scratch, &["purge", "--dead"]);
+    assert_eq!(out.stdout, "2 files removed\n", "{out}");
+    assert_eq!(fs::read_dir(&corrupt).unwrap().count(), 0);
+}
