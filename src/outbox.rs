@@ -96,7 +96,7 @@ pub struct FlushReport {
     pub sent: Vec<Entry>,
     /// Entries rejected for good and moved to `dead/`.
     pub dead: Vec<DeadLetter>,
-    /// Unreadable files moved to `corrupt/`, with their new paths.
+    /// Corrupt files moved to `corrupt/`, with their new paths.
     pub corrupt: Vec<PathBuf>,
     /// Entries stored for another endpoint or workspace, left in the queue unsent.
     pub foreign: Vec<Entry>,
@@ -188,7 +188,7 @@ impl Outbox {
         &self.dir
     }
 
-    /// Reads the queued entries, the dead letters and the names in `corrupt/`. Unreadable
+    /// Reads the queued entries, the dead letters and the names in `corrupt/`. Corrupt
     /// entries are moved to `corrupt/` first, with a warning in the log.
     ///
     /// # Errors
@@ -554,13 +554,16 @@ impl Outbox {
         moved: &mut Vec<PathBuf>,
     ) -> Result<Option<(Entry, Option<DeadLetter>)>, Error> {
         match read_entry(path, sequence) {
-            Ok(loaded) => Ok(loaded),
-            Err(_) => self.locked(|outbox| outbox.load_locked(sequence, path, moved)),
+            Err(error) if error.kind() == io::ErrorKind::InvalidData => {
+                self.locked(|outbox| outbox.load_locked(sequence, path, moved))
+            }
+            read => read.map_err(|e| self.io("reading", path, e)),
         }
     }
 
-    /// Reads an entry while holding the contents lock, and moves an unreadable one to
-    /// `corrupt/`. Returns `None` for a file that is gone or was moved.
+    /// Reads an entry while holding the contents lock, and moves a corrupt one to
+    /// `corrupt/`. Returns `None` for a file that is gone or was moved; a file the system
+    /// fails to read is an error and stays.
     fn load_locked(
         &self,
         sequence: u64,
@@ -568,8 +571,8 @@ impl Outbox {
         moved: &mut Vec<PathBuf>,
     ) -> Result<Option<(Entry, Option<DeadLetter>)>, Error> {
         let problem = match read_entry(path, sequence) {
-            Ok(loaded) => return Ok(loaded),
-            Err(problem) => problem,
+            Err(error) if error.kind() == io::ErrorKind::InvalidData => error,
+            read => return read.map_err(|e| self.io("reading", path, e)),
         };
         let corrupt = self.dir.join("corrupt");
         create_private_dir(&corrupt).map_err(|e| self.io("creating", &corrupt, e))?;
@@ -824,18 +827,20 @@ fn object(members: Vec<(&str, Value)>) -> Object {
     object
 }
 
-/// Reads an entry file. `Ok(None)` when it is gone; `Err` with the reason when it is
-/// unreadable or not an entry of this version.
-fn read_entry(path: &Path, sequence: u64) -> Result<Option<(Entry, Option<DeadLetter>)>, String> {
+/// Reads an entry file. `Ok(None)` when it is gone; an error of kind `InvalidData` with
+/// the reason when it is corrupt: not a regular file, not UTF-8, or not an entry of this
+/// version. Any other error is the system's, and the file stays where it is.
+fn read_entry(path: &Path, sequence: u64) -> io::Result<Option<(Entry, Option<DeadLetter>)>> {
     let text = match read_text(path) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(error.to_string()),
-        Ok(text) => text,
+        read => read?,
     };
     let Ok(Value::Object(object)) = json::from_str::<Value>(&text) else {
-        return Err("not a JSON object".to_owned());
+        return Err(invalid("not a JSON object".into()));
     };
-    parse_entry(&object, sequence, path).map(Some)
+    parse_entry(&object, sequence, path)
+        .map(Some)
+        .map_err(invalid)
 }
 
 /// Reads a regular file of at most [`MAX_ENTRY_BYTES`] as text. Anything else, a symbolic

@@ -1268,3 +1268,43 @@ fn fifo_and_symlink_entries_move_aside_unopened() {
     assert_eq!(out.stdout, "2 files removed\n", "{out}");
     assert_eq!(fs::read_dir(&corrupt).unwrap().count(), 0);
 }
+
+/// Runs `command` as user nobody (65534) when the tests run as root, who can open any
+/// file, after giving nobody the queue folder; otherwise as the current user.
+fn run_unprivileged(scratch: &Scratch, mut command: Command) -> Output {
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        let owner = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(&scratch.queue)
+            .status();
+        assert!(owner.unwrap().success());
+        command.uid(65534).gid(65534);
+    }
+    run(command)
+}
+
+#[test]
+fn unreadable_entry_stops_and_stays_queued() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    queue_update(&fake, &scratch, FRONT, Some(PIN), None);
+    let entry = entry_path(&scratch.queue, 1);
+    fs::set_permissions(&entry, fs::Permissions::from_mode(0)).unwrap();
+    let mut command = cmd(&fake, &scratch);
+    command.args(["outbox", "flush"]);
+
+    let out = run_unprivileged(&scratch, command);
+
+    assert_eq!(out.code, Some(STORAGE), "{out}");
+    let reading = format!("reading \"{}\" failed", entry.display());
+    assert!(out.stderr.contains(&reading), "{out}");
+    assert!(out.stderr.contains("Permission denied"), "{out}");
+    assert_eq!(scratch.queued(), vec![entry.clone()]);
+    assert!(!scratch.queue.join("corrupt").exists());
+    fs::set_permissions(&entry, fs::Permissions::from_mode(0o600)).unwrap();
+    let mut command = cmd(&fake, &scratch);
+    command.args(["outbox", "flush"]);
+    assert_eq!(run_unprivileged(&scratch, command).code, Some(OK));
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some(PIN));
+}
