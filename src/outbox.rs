@@ -324,7 +324,10 @@ impl Outbox {
         };
         if waiting.is_empty() {
             return match client.acs().credentials().update_valid(update) {
-                Ok(credential) => Ok(Delivery::Sent(credential)),
+                Ok(credential) => {
+                    self.supersede(client, update, sequence)?;
+                    Ok(Delivery::Sent(credential))
+                }
                 Err(error) if error.is_temporary() => {
                     let entry = self.enqueue(client, update, Some(sequence))?;
                     Ok(Delivery::Queued(entry))
@@ -391,6 +394,7 @@ impl Outbox {
                 crash_point("flush", "after-send");
                 self.locked(|outbox| outbox.remove(&entry.path))?;
                 crash_point("flush", "after-remove");
+                self.supersede(client, &entry.update, entry.sequence)?;
                 report.sent.push(entry.clone());
                 Ok(Sent::Accepted(credential))
             }
@@ -402,6 +406,35 @@ impl Outbox {
             }
             Err(error) => Ok(Sent::Rejected(error)),
         }
+    }
+
+    /// Removes the dead letters of `client` older than `sequence` whose every field the
+    /// delivered `update` sets for the same credential, so that requeueing one cannot bring
+    /// back an older value, such as a revoked PIN code. Holds the send lock.
+    fn supersede(&self, client: &Client, update: &ValidUpdate, sequence: u64) -> Result<(), Error> {
+        let _lock = self.lock(".lock", CONTENTS_LOCK_WAIT)?;
+        let mut moved = Vec::new();
+        for (number, path) in self.entry_files(&self.dir.join("dead"))? {
+            let Some((letter, _)) = self.load_locked(number, &path, &mut moved)? else {
+                continue;
+            };
+            let old = &letter.update;
+            if number < sequence
+                && letter.belongs_to(client)
+                && old.acs_credential_id() == update.acs_credential_id()
+                && (old.code().is_none() || update.code().is_some())
+                && (old.ends_at().is_none() || update.ends_at().is_some())
+            {
+                self.remove(&path)?;
+                log::warn!(
+                    "removed dead letter {} for credential {}: a newer update that sets its \
+                     fields was delivered",
+                    Quoted(&path.display().to_string()),
+                    update.acs_credential_id()
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Moves an entry to `dead/` with its error. Holds the contents lock.

@@ -1308,3 +1308,70 @@ fn unreadable_entry_stops_and_stays_queued() {
     assert_eq!(run_unprivileged(&scratch, command).code, Some(OK));
     assert_eq!(stored(&fake, FRONT).0.as_deref(), Some(PIN));
 }
+
+/// Writes a dead letter for `id` directly, as a flush that got 409 would have.
+fn write_dead_letter(scratch: &Scratch, fake: &FakeSeam, sequence: u64, id: &str, ends_at: &str) {
+    write_entry(scratch, fake, sequence, id, "1111");
+    let queued = entry_path(&scratch.queue, sequence);
+    let text = fs::read_to_string(&queued).unwrap().replace(
+        "\"ends_at\":null}",
+        &format!("{ends_at},\"error\":{{\"status\":409,\"type\":null,\"message\":\"m\"}}}}"),
+    );
+    fs::create_dir_all(scratch.queue.join("dead")).unwrap();
+    fs::write(entry_path(&scratch.queue.join("dead"), sequence), text).unwrap();
+    fs::remove_file(queued).unwrap();
+}
+
+#[test]
+fn delivered_update_removes_the_dead_letters_it_overrides() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    write_dead_letter(&scratch, &fake, 1, FRONT, "\"ends_at\":null");
+    let mut command = cmd(&fake, &scratch);
+    command.args(update_args(FRONT, Some("2222"), None));
+
+    let out = run(command);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let line = format!(
+        "removed dead letter \"{}\" for credential {FRONT}: a newer update that sets its \
+         fields was delivered",
+        entry_path(&scratch.queue.join("dead"), 1).display()
+    );
+    assert!(out.stderr.contains(&line), "{line}\n{out}");
+    assert_eq!(
+        outbox(&fake, &scratch, &["requeue"]).stdout,
+        "0 dead letters moved back into the queue\n"
+    );
+    assert_eq!(outbox(&fake, &scratch, &["flush"]).code, Some(OK));
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some("2222"));
+}
+
+#[test]
+fn delivered_update_keeps_a_dead_letter_with_other_fields() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    let ends_at = "\"ends_at\":\"2030-01-01T00:00:00Z\"";
+    write_dead_letter(&scratch, &fake, 1, FRONT, ends_at);
+    write_dead_letter(&scratch, &fake, 2, BACK, "\"ends_at\":null");
+    let mut command = cmd(&fake, &scratch);
+    command.args(update_args(FRONT, Some("2222"), None));
+    assert_eq!(run(command).code, Some(OK));
+    assert_eq!(scratch.dead().len(), 2);
+
+    queue_update(
+        &fake,
+        &scratch,
+        FRONT,
+        Some("3333"),
+        Some("2031-01-01T00:00:00Z"),
+    );
+    let out = outbox(&fake, &scratch, &["flush"]);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert!(out.stderr.contains("removed dead letter"), "{out}");
+    assert_eq!(
+        scratch.dead(),
+        vec![entry_path(&scratch.queue.join("dead"), 2)]
+    );
+}
