@@ -518,6 +518,10 @@ impl Outbox {
     ) -> Result<Entry, Error> {
         let name = entry_name(sequence);
         let path = self.dir.join(&name);
+        if fs::symlink_metadata(&path).is_ok() {
+            // Never reached while the counter works, but a rename would replace the entry.
+            return Err(self.io("writing", &path, io::ErrorKind::AlreadyExists.into()));
+        }
         write_atomic(&self.dir, &name, text.as_bytes(), step)
             .map_err(|e| self.io("writing", &path, e))?;
         let mut entry = entry.clone();
@@ -561,13 +565,23 @@ impl Outbox {
             .ok()
             .and_then(|text| text.trim().parse::<u64>().ok())
             .unwrap_or(1);
+        let after = |number: u64| {
+            number.checked_add(1).ok_or_else(|| {
+                let message = format!(
+                    "queue folder {} has no sequence number left after {number}; flush or \
+                     purge it, then delete its counter file",
+                    self.shown()
+                );
+                failure(OutboxErrorKind::Io, message, None)
+            })
+        };
         let mut next = stored.max(1);
         for sub in ["", "dead"] {
             if let Some((highest, _)) = self.entry_files(&self.dir.join(sub))?.last() {
-                next = next.max(highest.saturating_add(1));
+                next = next.max(after(*highest)?);
             }
         }
-        let text = format!("{}\n", next.saturating_add(1));
+        let text = format!("{}\n", after(next)?);
         write_atomic(&self.dir, "counter", text.as_bytes(), "counter")
             .map_err(|e| self.io("writing", &path, e))?;
         Ok(next)

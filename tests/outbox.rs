@@ -1375,3 +1375,38 @@ fn delivered_update_keeps_a_dead_letter_with_other_fields() {
         vec![entry_path(&scratch.queue.join("dead"), 2)]
     );
 }
+
+#[test]
+fn exhausted_sequence_numbers_refuse_new_updates() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    queue_update(&fake, &scratch, FRONT, Some(PIN), None);
+    let first = fs::read_to_string(entry_path(&scratch.queue, 1)).unwrap();
+    let message = format!(
+        "queue folder \"{}\" has no sequence number left after 18446744073709551615; flush \
+         or purge it, then delete its counter file",
+        scratch.queue.display()
+    );
+    for last in ["counter", "entry"] {
+        if last == "counter" {
+            fs::write(scratch.queue.join("counter"), "18446744073709551615\n").unwrap();
+        } else {
+            fs::remove_file(scratch.queue.join("counter")).unwrap();
+            write_entry(&scratch, &fake, u64::MAX, BACK, "4444");
+        }
+        fake.inject(Fault::ServiceUnavailable, 1);
+        let mut command = cmd(&fake, &scratch);
+        command.args(update_args(FRONT, Some("2222"), None));
+
+        let out = run(command);
+
+        assert_eq!(out.code, Some(STORAGE), "{last}: {out}");
+        assert!(out.stderr.contains(&message), "{out}");
+        assert_eq!(
+            fs::read_to_string(entry_path(&scratch.queue, 1)).unwrap(),
+            first
+        );
+    }
+    let newest = fs::read_to_string(entry_path(&scratch.queue, u64::MAX)).unwrap();
+    assert!(newest.contains("4444"), "{newest}");
+}
