@@ -346,7 +346,8 @@ impl Outbox {
     }
 
     /// Sends the entries `waiting` for a credential, then its newest entry `own`, oldest
-    /// first. `own` is never moved to dead letters, because the caller gets its error.
+    /// first, with a warning for each older entry moved to dead letters. `own` is never
+    /// moved there, because the caller gets its error.
     fn send_behind(
         &self,
         client: &Client,
@@ -355,8 +356,15 @@ impl Outbox {
     ) -> Result<Delivery, Error> {
         let mut report = FlushReport::default();
         for entry in waiting {
-            if let Sent::Stopped(error) = self.send(client, &entry, &mut report, true)? {
-                return self.stop_behind(own, error);
+            match self.send(client, &entry, &mut report, true)? {
+                Sent::Stopped(error) => return self.stop_behind(own, error),
+                // The caller learns only of its own update, so the log tells of this one.
+                Sent::Rejected(error) => log::warn!(
+                    "moved queued update {} for credential {} to dead letters: {error}",
+                    entry.sequence,
+                    entry.update.acs_credential_id()
+                ),
+                Sent::Accepted(_) => {}
             }
         }
         match self.send(client, &own, &mut report, false)? {

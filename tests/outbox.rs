@@ -1410,3 +1410,35 @@ fn exhausted_sequence_numbers_refuse_new_updates() {
     let newest = fs::read_to_string(entry_path(&scratch.queue, u64::MAX)).unwrap();
     assert!(newest.contains("4444"), "{newest}");
 }
+
+#[test]
+fn update_warns_about_older_entries_it_buries() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    write_entry(&scratch, &fake, 1, FRONT, PIN);
+    let path = entry_path(&scratch.queue, 1);
+    let text = fs::read_to_string(&path).unwrap();
+    let past = "\"ends_at\":\"2020-01-01T00:00:00Z\"";
+    fs::write(&path, text.replace("\"ends_at\":null", past)).unwrap();
+    let mut command = cmd(&fake, &scratch);
+    command.args(update_args(FRONT, Some("2222"), None));
+
+    let out = run(command);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let line = format!(
+        "seam-edge: warning: moved queued update 1 for credential {FRONT} to dead letters: "
+    );
+    let start = out.stderr.find(&line).unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        out.stderr[start..]
+            .lines()
+            .next()
+            .unwrap()
+            .contains("must be in the future"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains(PIN), "{out}");
+    assert_eq!(scratch.dead().len(), 1);
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some("2222"));
+}
