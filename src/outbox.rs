@@ -36,7 +36,8 @@ pub const SEND_LOCK_WAIT: Duration = Duration::from_secs(5);
 const CONTENTS_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// Format version written into every entry; files of another version are moved aside.
 const ENTRY_VERSION: u64 = 1;
-/// Largest entry file read; entries are a few hundred bytes.
+/// Largest entry file read; entries are a few hundred bytes. A new entry may take at most
+/// half, so the error a dead letter adds still fits.
 const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 
 /// An update stored in the outbox, or a dead letter's update.
@@ -504,7 +505,17 @@ impl Outbox {
             };
             let workspace = client.auth().workspace_id();
             let text = entry_text(sequence, client.endpoint(), workspace, update, None);
-            outbox.check_room(text.len() as u64)?;
+            let size = text.len() as u64;
+            if size > MAX_ENTRY_BYTES / 2 {
+                let message = format!(
+                    "update for credential {} is too large to store: {size} bytes as an \
+                     entry, at most {}; the update was not stored",
+                    update.acs_credential_id(),
+                    MAX_ENTRY_BYTES / 2
+                );
+                return Err(failure(OutboxErrorKind::Full, message, None));
+            }
+            outbox.check_room(size)?;
             let entry = Entry {
                 sequence,
                 endpoint: client.endpoint().to_owned(),

@@ -1442,3 +1442,26 @@ fn update_warns_about_older_entries_it_buries() {
     assert_eq!(scratch.dead().len(), 1);
     assert_eq!(stored(&fake, FRONT).0.as_deref(), Some("2222"));
 }
+
+#[test]
+fn update_too_large_to_read_back_is_not_stored() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    let code = scratch.root.join("code");
+    fs::write(&code, "7".repeat(65_500)).unwrap();
+    fs::set_permissions(&code, fs::Permissions::from_mode(0o600)).unwrap();
+    fake.inject(Fault::ServiceUnavailable, 1);
+    let mut command = cmd(&fake, &scratch);
+    command.args(update_args(FRONT, None, None));
+    command.arg("--code-file").arg(&code);
+
+    let out = run(command);
+
+    assert_eq!(out.code, Some(STORAGE), "{out}");
+    let message = format!(
+        "update for credential {FRONT} is too large to store: 65667 bytes as an entry, at \
+         most 32768; the update was not stored"
+    );
+    assert!(out.stderr.contains(&message), "{out}");
+    assert!(scratch.queued().is_empty());
+}
