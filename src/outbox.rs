@@ -243,7 +243,8 @@ impl Outbox {
     ///
     /// # Errors
     ///
-    /// [`Error::Outbox`] when a file cannot be removed, or another process keeps sending.
+    /// [`Error::Outbox`] when a file cannot be removed, after trying every other one, or
+    /// another process keeps sending.
     pub fn purge(&self, which: Purge) -> Result<usize, Error> {
         let _send = match which {
             Purge::Dead => None,
@@ -263,10 +264,20 @@ impl Outbox {
             paths.extend(dead.into_iter().map(|(_, path)| path));
             paths.extend(self.files(&self.dir.join("corrupt"))?);
         }
+        // A folder named like an entry is moved to `corrupt/` as it is: removed whole.
+        // Every file is tried, so one failure leaves no more behind than it must.
+        let mut failed = Ok(paths.len());
         for path in &paths {
-            self.remove(path)?;
+            let removed = if path.is_dir() {
+                fs::remove_dir_all(path).map_err(|e| self.io("removing", path, e))
+            } else {
+                self.remove(path)
+            };
+            if let Err(error) = removed {
+                failed = Err(error);
+            }
         }
-        Ok(paths.len())
+        failed
     }
 
     /// Sends the queued entries oldest first with `client`, rereading the folder after each,
@@ -696,7 +707,7 @@ impl Outbox {
             read => read.map_err(failed)?,
         };
         let mut paths = Vec::new();
-        // Folders are listed too, but no folder is named like an entry or a temporary file.
+        // Folders are listed too: one named like an entry is moved aside as corrupt.
         for item in read {
             paths.push(item.map_err(failed)?.path());
         }
@@ -705,7 +716,16 @@ impl Outbox {
 
     fn remove_temp_files(&self, dir: &Path) -> Result<(), Error> {
         for path in self.files(dir)? {
-            if path.extension().is_some_and(|extension| extension == "tmp") {
+            if path.extension().is_none_or(|extension| extension != "tmp") {
+                continue;
+            }
+            if path.is_dir() {
+                // The outbox never makes such a folder, so what it holds is not its own.
+                log::warn!(
+                    "skipped folder {}, where only a temporary file was expected; remove it",
+                    Quoted(&path.display().to_string())
+                );
+            } else {
                 self.remove(&path)?;
             }
         }

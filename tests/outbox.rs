@@ -1465,3 +1465,38 @@ fn update_too_large_to_read_back_is_not_stored() {
     assert!(out.stderr.contains(&message), "{out}");
     assert!(scratch.queued().is_empty());
 }
+
+#[test]
+fn folders_named_like_queue_files_do_not_block() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    queue_update(&fake, &scratch, FRONT, Some(PIN), None);
+    let entry_like = entry_path(&scratch.queue, 3);
+    fs::create_dir_all(entry_like.join("inside")).unwrap();
+    fs::create_dir_all(entry_path(&scratch.queue.join("dead"), 2)).unwrap();
+    let temp = scratch.queue.join("x.tmp");
+    fs::create_dir(&temp).unwrap();
+
+    let out = outbox(&fake, &scratch, &["flush"]);
+
+    assert_eq!(out.code, Some(INVALID_INPUT), "{out}");
+    let skipped = format!(
+        "skipped folder \"{}\", where only a temporary file was expected; remove it",
+        temp.display()
+    );
+    assert!(out.stderr.contains(&skipped), "{out}");
+    assert_eq!(
+        out.stderr.matches(": not a regular file").count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some(PIN));
+    let out = outbox(&fake, &scratch, &["purge", "--all"]);
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert_eq!(out.stdout, "2 files removed\n", "{out}");
+    assert_eq!(
+        fs::read_dir(scratch.queue.join("corrupt")).unwrap().count(),
+        0
+    );
+    assert!(temp.is_dir());
+}
