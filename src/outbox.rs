@@ -809,14 +809,20 @@ impl Outbox {
     }
 
     fn io(&self, action: &str, path: &Path, error: io::Error) -> Error {
+        let shown = self.shown();
+        // Most often a file that root made while running seam-edge by hand.
+        let hint = if error.kind() == io::ErrorKind::PermissionDenied && path != self.dir {
+            format!(
+                "it may belong to another user: seam-edge must run as the owner of queue \
+                 folder {shown}, for example after chown -R USER {shown}"
+            )
+        } else {
+            format!("check that queue folder {shown} is writable and its disk has free space")
+        };
+        let path = Quoted(&path.display().to_string()).to_string();
         failure(
             OutboxErrorKind::Io,
-            format!(
-                "{action} {} failed; check that queue folder {} is writable and its disk \
-                 has free space",
-                Quoted(&path.display().to_string()),
-                self.shown()
-            ),
+            format!("{action} {path} failed; {hint}"),
             Some(error),
         )
     }

@@ -1500,3 +1500,33 @@ fn folders_named_like_queue_files_do_not_block() {
     );
     assert!(temp.is_dir());
 }
+
+#[test]
+fn lock_of_another_user_names_the_owner_fix() {
+    if !is_root() {
+        eprintln!("skipped: making a file of another user needs root");
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    fs::create_dir(&scratch.queue).unwrap();
+    fs::set_permissions(&scratch.queue, fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&scratch.queue, Some(65534), Some(65534)).unwrap();
+    let lock = scratch.queue.join(".lock");
+    fs::write(&lock, "").unwrap();
+    let mut command = cmd(&fake, &scratch);
+    command.args(["outbox", "list"]).uid(65534).gid(65534);
+
+    let out = run(command);
+
+    assert_eq!(out.code, Some(STORAGE), "{out}");
+    let shown = format!("\"{}\"", scratch.queue.display());
+    let message = format!(
+        "opening \"{}\" failed; it may belong to another user: seam-edge must run as the \
+         owner of queue folder {shown}, for example after chown -R USER {shown}: \
+         Permission denied",
+        lock.display()
+    );
+    assert!(out.stderr.contains(&message), "{message}\n{out}");
+}
