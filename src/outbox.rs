@@ -11,6 +11,9 @@
 //! - `.lock`: held while the folder's contents change, for milliseconds;
 //! - `.send.lock`: held by the process that sends queued entries;
 //! - `*.tmp`: a file being written, deleted at the next open when a crash left it.
+//!
+//! A folder named like an entry is moved to `corrupt/`; other folders, which the outbox
+//! never makes, are left in place with a warning.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -197,16 +200,11 @@ impl Outbox {
     /// [`Error::Outbox`] when a file cannot be read or moved.
     pub fn list(&self) -> Result<Listing, Error> {
         let mut listing = Listing::default();
-        let mut moved = Vec::new();
-        for (sequence, path) in self.entry_files(&self.dir)? {
-            if let Some((entry, _)) = self.load(sequence, &path, &mut moved)? {
-                listing.queued.push(entry);
-            }
+        for (entry, _) in self.load_all("", false)? {
+            listing.queued.push(entry);
         }
-        for (sequence, path) in self.entry_files(&self.dir.join("dead"))? {
-            if let Some((_, Some(letter))) = self.load(sequence, &path, &mut moved)? {
-                listing.dead.push(letter);
-            }
+        for (_, letter) in self.load_all("dead", false)? {
+            listing.dead.extend(letter);
         }
         listing.corrupt = self.files(&self.dir.join("corrupt"))?;
         Ok(listing)
@@ -223,28 +221,24 @@ impl Outbox {
     /// [`Error::Outbox`] when a file cannot be read, written or removed.
     pub fn requeue(&self) -> Result<Vec<Entry>, Error> {
         let _lock = self.lock(".lock", CONTENTS_LOCK_WAIT)?;
-        let mut moved = Vec::new();
         let mut requeued = Vec::new();
-        for (sequence, path) in self.entry_files(&self.dir.join("dead"))? {
-            let Some((entry, _)) = self.load_locked(sequence, &path, &mut moved)? else {
-                continue;
-            };
+        for (entry, _) in self.load_all("dead", true)? {
             let sequence = self.reserve()?;
             let (endpoint, workspace) = (&entry.endpoint, entry.workspace_id.as_deref());
             let text = entry_text(sequence, endpoint, workspace, &entry.update, None);
             requeued.push(self.write_entry(sequence, &entry, text, "requeue")?);
-            self.remove(&path)?;
+            self.remove(&entry.path)?;
         }
         Ok(requeued)
     }
 
     /// Removes the files that `which` names and returns how many were removed. Purging the
-    /// queue waits for the send lock, so no entry is removed while it is being sent.
+    /// queue waits for the send lock, so no entry is removed while it is being sent. A
+    /// folder, which the outbox never makes, is left with a warning.
     ///
     /// # Errors
     ///
-    /// [`Error::Outbox`] when a file cannot be removed, after trying every other one, or
-    /// another process keeps sending.
+    /// [`Error::Outbox`] when a file cannot be removed, or another process keeps sending.
     pub fn purge(&self, which: Purge) -> Result<usize, Error> {
         let _send = match which {
             Purge::Dead => None,
@@ -264,20 +258,14 @@ impl Outbox {
             paths.extend(dead.into_iter().map(|(_, path)| path));
             paths.extend(self.files(&self.dir.join("corrupt"))?);
         }
-        // A folder named like an entry is moved to `corrupt/` as it is: removed whole.
-        // Every file is tried, so one failure leaves no more behind than it must.
-        let mut failed = Ok(paths.len());
+        let mut removed = 0;
         for path in &paths {
-            let removed = if path.is_dir() {
-                fs::remove_dir_all(path).map_err(|e| self.io("removing", path, e))
-            } else {
-                self.remove(path)
-            };
-            if let Err(error) = removed {
-                failed = Err(error);
+            if !skipped_folder(path) {
+                self.remove(path)?;
+                removed += 1;
             }
         }
-        failed
+        Ok(removed)
     }
 
     /// Sends the queued entries oldest first with `client`, rereading the folder after each,
@@ -433,23 +421,19 @@ impl Outbox {
     /// back an older value, such as a revoked PIN code. Holds the send lock.
     fn supersede(&self, client: &Client, update: &ValidUpdate, sequence: u64) -> Result<(), Error> {
         let _lock = self.lock(".lock", CONTENTS_LOCK_WAIT)?;
-        let mut moved = Vec::new();
-        for (number, path) in self.entry_files(&self.dir.join("dead"))? {
-            let Some((letter, _)) = self.load_locked(number, &path, &mut moved)? else {
-                continue;
-            };
+        for (letter, _) in self.load_all("dead", true)? {
             let old = &letter.update;
-            if number < sequence
+            if letter.sequence < sequence
                 && letter.belongs_to(client)
                 && old.acs_credential_id() == update.acs_credential_id()
                 && (old.code().is_none() || update.code().is_some())
                 && (old.ends_at().is_none() || update.ends_at().is_some())
             {
-                self.remove(&path)?;
+                self.remove(&letter.path)?;
                 log::warn!(
                     "removed dead letter {} for credential {}: a newer update that sets its \
                      fields was delivered",
-                    Quoted(&path.display().to_string()),
+                    letter.sequence,
                     update.acs_credential_id()
                 );
             }
@@ -489,13 +473,9 @@ impl Outbox {
 
     /// Returns the entries of `client` for the credential `id`, oldest first.
     fn waiting_for(&self, client: &Client, id: &str) -> Result<Vec<Entry>, Error> {
-        let mut moved = Vec::new();
         let mut waiting = Vec::new();
-        for (sequence, path) in self.entry_files(&self.dir)? {
-            if let Some((entry, _)) = self.load(sequence, &path, &mut moved)?
-                && entry.belongs_to(client)
-                && entry.update.acs_credential_id() == id
-            {
+        for (entry, _) in self.load_all("", false)? {
+            if entry.belongs_to(client) && entry.update.acs_credential_id() == id {
                 waiting.push(entry);
             }
         }
@@ -595,26 +575,40 @@ impl Outbox {
             .ok()
             .and_then(|text| text.trim().parse::<u64>().ok())
             .unwrap_or(1);
-        let after = |number: u64| {
-            number.checked_add(1).ok_or_else(|| {
-                let message = format!(
-                    "queue folder {} has no sequence number left after {number}; flush or \
-                     purge it, then delete its counter file",
-                    self.shown()
-                );
-                failure(OutboxErrorKind::Io, message, None)
-            })
-        };
         let mut next = stored.max(1);
         for sub in ["", "dead"] {
             if let Some((highest, _)) = self.entry_files(&self.dir.join(sub))?.last() {
-                next = next.max(after(*highest)?);
+                next = next.max(highest.saturating_add(1));
             }
         }
-        let text = format!("{}\n", after(next)?);
+        // The last number is never used, so no entry and no counter can repeat one.
+        if next == u64::MAX {
+            let message = format!(
+                "queue folder {} has no sequence number left; flush or purge it, then \
+                 delete its counter file",
+                self.shown()
+            );
+            return Err(failure(OutboxErrorKind::Io, message, None));
+        }
+        let text = format!("{}\n", next + 1);
         write_atomic(&self.dir, "counter", text.as_bytes(), "counter")
             .map_err(|e| self.io("writing", &path, e))?;
         Ok(next)
+    }
+
+    /// Reads the entries of the queue, or of its folder `sub`, oldest first, and moves the
+    /// corrupt ones aside. `locked` says whether the caller holds the contents lock.
+    fn load_all(&self, sub: &str, locked: bool) -> Result<Vec<(Entry, Option<DeadLetter>)>, Error> {
+        let mut moved = Vec::new();
+        let mut loaded = Vec::new();
+        for (sequence, path) in self.entry_files(&self.dir.join(sub))? {
+            loaded.extend(if locked {
+                self.load_locked(sequence, &path, &mut moved)?
+            } else {
+                self.load(sequence, &path, &mut moved)?
+            });
+        }
+        Ok(loaded)
     }
 
     /// Returns the first queued entry file after `last`.
@@ -631,10 +625,9 @@ impl Outbox {
         moved: &mut Vec<PathBuf>,
     ) -> Result<Option<(Entry, Option<DeadLetter>)>, Error> {
         match read_entry(path, sequence) {
-            Err(error) if error.kind() == io::ErrorKind::InvalidData => {
-                self.locked(|outbox| outbox.load_locked(sequence, path, moved))
-            }
-            read => read.map_err(|e| self.io("reading", path, e)),
+            Ok(loaded) => Ok(loaded),
+            // Read again under the lock, which also reports a failing read.
+            Err(_) => self.locked(|outbox| outbox.load_locked(sequence, path, moved)),
         }
     }
 
@@ -666,8 +659,8 @@ impl Outbox {
             .map_err(|e| self.io("moving", path, e))?;
         log::warn!(
             "moved unreadable queue file {} to {}: {problem}",
-            Quoted(&path.display().to_string()),
-            Quoted(&target.display().to_string())
+            quoted(path),
+            quoted(&target)
         );
         moved.push(target);
         Ok(None)
@@ -701,17 +694,12 @@ impl Outbox {
 
     /// Returns the paths in `dir`, in no order; none when `dir` is missing.
     fn files(&self, dir: &Path) -> Result<Vec<PathBuf>, Error> {
-        let failed = |error| self.io("reading", dir, error);
-        let read = match fs::read_dir(dir) {
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            read => read.map_err(failed)?,
-        };
-        let mut paths = Vec::new();
         // Folders are listed too: one named like an entry is moved aside as corrupt.
-        for item in read {
-            paths.push(item.map_err(failed)?.path());
+        let listed = fs::read_dir(dir).and_then(|read| read.map(|item| Ok(item?.path())).collect());
+        match listed {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            listed => listed.map_err(|e| self.io("reading", dir, e)),
         }
-        Ok(paths)
     }
 
     fn remove_temp_files(&self, dir: &Path) -> Result<(), Error> {
@@ -719,13 +707,7 @@ impl Outbox {
             if path.extension().is_none_or(|extension| extension != "tmp") {
                 continue;
             }
-            if path.is_dir() {
-                // The outbox never makes such a folder, so what it holds is not its own.
-                log::warn!(
-                    "skipped folder {}, where only a temporary file was expected; remove it",
-                    Quoted(&path.display().to_string())
-                );
-            } else {
+            if !skipped_folder(&path) {
                 self.remove(&path)?;
             }
         }
@@ -819,7 +801,7 @@ impl Outbox {
         } else {
             format!("check that queue folder {shown} is writable and its disk has free space")
         };
-        let path = Quoted(&path.display().to_string()).to_string();
+        let path = quoted(path);
         failure(
             OutboxErrorKind::Io,
             format!("{action} {path} failed; {hint}"),
@@ -828,7 +810,7 @@ impl Outbox {
     }
 
     fn shown(&self) -> String {
-        Quoted(&self.dir.display().to_string()).to_string()
+        quoted(&self.dir)
     }
 }
 
@@ -844,6 +826,24 @@ fn send_unstored(
         Err(error) if error.is_temporary() => Err(storage_error),
         Err(error) => Err(error),
     }
+}
+
+/// Returns whether `path` is a folder, after a warning. The outbox never makes one named
+/// like a file of its own, so what it holds is not the outbox's to delete.
+fn skipped_folder(path: &Path) -> bool {
+    let folder = path.is_dir();
+    if folder {
+        log::warn!(
+            "skipped folder {}, which is not an outbox file; remove it by hand",
+            quoted(path)
+        );
+    }
+    folder
+}
+
+/// Returns a path in quotes, escaped.
+fn quoted(path: &Path) -> String {
+    Quoted(&path.display().to_string()).to_string()
 }
 
 fn failure(kind: OutboxErrorKind, message: String, source: Option<io::Error>) -> Error {
