@@ -358,7 +358,7 @@ impl Outbox {
         for entry in waiting {
             match self.send(client, &entry, &mut report, true)? {
                 Sent::Stopped(error) => return self.stop_behind(own, error),
-                // The caller learns only of its own update, so the log tells of this one.
+                // The caller gets only its own update's outcome, so this one is logged.
                 Sent::Rejected(error) => log::warn!(
                     "moved queued update {} for credential {} to dead letters: {error}",
                     entry.sequence,
@@ -597,7 +597,7 @@ impl Outbox {
     }
 
     /// Reads the entries of the queue, or of its folder `sub`, oldest first, and moves the
-    /// corrupt ones aside. `locked` says whether the caller holds the contents lock.
+    /// corrupt ones aside. `locked` is set when the caller holds the contents lock.
     fn load_all(&self, sub: &str, locked: bool) -> Result<Vec<(Entry, Option<DeadLetter>)>, Error> {
         let mut moved = Vec::new();
         let mut loaded = Vec::new();
@@ -829,7 +829,7 @@ fn send_unstored(
 }
 
 /// Returns whether `path` is a folder, after a warning. The outbox never makes one named
-/// like a file of its own, so what it holds is not the outbox's to delete.
+/// like a file of its own, so it is not the outbox's to delete.
 fn skipped_folder(path: &Path) -> bool {
     let folder = path.is_dir();
     if folder {
@@ -919,9 +919,9 @@ fn object(members: Vec<(&str, Value)>) -> Object {
     object
 }
 
-/// Reads an entry file. `Ok(None)` when it is gone; an error of kind `InvalidData` with
-/// the reason when it is corrupt: not a regular file, not UTF-8, or not an entry of this
-/// version. Any other error is the system's, and the file stays where it is.
+/// Reads an entry file. `Ok(None)` when it is gone. A corrupt file, one that is not a
+/// regular file, not UTF-8 or not an entry of this version, is an error of kind
+/// `InvalidData` with the reason. Any other error is the system's, and the file stays.
 fn read_entry(path: &Path, sequence: u64) -> io::Result<Option<(Entry, Option<DeadLetter>)>> {
     let text = match read_text(path) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),

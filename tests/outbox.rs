@@ -1269,8 +1269,8 @@ fn fifo_and_symlink_entries_move_aside_unopened() {
     assert_eq!(fs::read_dir(&corrupt).unwrap().count(), 0);
 }
 
-/// Runs `command` as user nobody (65534) when the tests run as root, who can open any
-/// file, after giving nobody the queue folder; otherwise as the current user.
+/// Runs `command` as uid 65534 when the tests run as root, who can open any file, after
+/// giving that uid the queue folder; otherwise as the current user.
 fn run_unprivileged(scratch: &Scratch, mut command: Command) -> Output {
     if is_root() {
         use std::os::unix::process::CommandExt;
@@ -1290,7 +1290,7 @@ fn unreadable_entry_stops_and_stays_queued() {
     let scratch = Scratch::new(&fake);
     queue_update(&fake, &scratch, FRONT, Some(PIN), None);
     let entry = entry_path(&scratch.queue, 1);
-    fs::set_permissions(&entry, fs::Permissions::from_mode(0)).unwrap();
+    fs::set_permissions(&entry, fs::Permissions::from_mode(0o000)).unwrap();
     let mut command = cmd(&fake, &scratch);
     command.args(["outbox", "flush"]);
 
@@ -1323,7 +1323,7 @@ fn write_dead_letter(scratch: &Scratch, fake: &FakeSeam, sequence: u64, id: &str
 }
 
 #[test]
-fn delivered_update_removes_the_dead_letters_it_overrides() {
+fn supersede_removes_overridden_letter() {
     let fake = FakeSeam::start().unwrap();
     let scratch = Scratch::new(&fake);
     write_dead_letter(&scratch, &fake, 1, FRONT, "\"ends_at\":null");
@@ -1347,7 +1347,7 @@ fn delivered_update_removes_the_dead_letters_it_overrides() {
 }
 
 #[test]
-fn delivered_update_keeps_a_dead_letter_with_other_fields() {
+fn supersede_keeps_letter_with_unset_field() {
     let fake = FakeSeam::start().unwrap();
     let scratch = Scratch::new(&fake);
     let ends_at = "\"ends_at\":\"2030-01-01T00:00:00Z\"";
@@ -1443,7 +1443,7 @@ fn update_warns_about_older_entries_it_buries() {
 }
 
 #[test]
-fn update_too_large_to_read_back_is_not_stored() {
+fn enqueue_refuses_entry_past_reader_cap() {
     let fake = FakeSeam::start().unwrap();
     let scratch = Scratch::new(&fake);
     let code = scratch.root.join("code");
