@@ -6,10 +6,14 @@
 //! - `00000000000000000042.json`: a queued entry, named by its sequence number;
 //! - `counter`: the next sequence number;
 //! - `dead/`: entries the server rejected for good, each with its error;
-//! - `corrupt/`: files that could not be read as entries, moved aside;
+//! - `corrupt/`: files that could not be read as entries, moved aside unopened when they
+//!   are not regular files (a FIFO, a symbolic link);
 //! - `.lock`: held while the folder's contents change, for milliseconds;
 //! - `.send.lock`: held by the process that sends queued entries;
 //! - `*.tmp`: a file being written, deleted at the next open when a crash left it.
+//!
+//! A folder named like an entry is moved to `corrupt/`; other folders, which the outbox
+//! never makes, are left in place with a warning.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -35,7 +39,8 @@ pub const SEND_LOCK_WAIT: Duration = Duration::from_secs(5);
 const CONTENTS_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// Format version written into every entry; files of another version are moved aside.
 const ENTRY_VERSION: u64 = 1;
-/// Largest entry file read; entries are a few hundred bytes.
+/// Largest entry file read; entries are a few hundred bytes. A new entry may take at most
+/// half, so the error a dead letter adds still fits.
 const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 
 /// An update stored in the outbox, or a dead letter's update.
@@ -151,7 +156,7 @@ pub struct FlushReport {
     pub sent: Vec<Entry>,
     /// Entries rejected for good and moved to `dead/`.
     pub dead: Vec<DeadLetter>,
-    /// Unreadable files moved to `corrupt/`, with their new paths.
+    /// Corrupt files moved to `corrupt/`, with their new paths.
     pub corrupt: Vec<PathBuf>,
     /// Entries stored for another endpoint or workspace, left in the queue unsent.
     pub foreign: Vec<Entry>,
@@ -243,7 +248,7 @@ impl Outbox {
         &self.dir
     }
 
-    /// Reads the queued entries, the dead letters and the names in `corrupt/`. Unreadable
+    /// Reads the queued entries, the dead letters and the names in `corrupt/`. Corrupt
     /// entries are moved to `corrupt/` first, with a warning in the log.
     ///
     /// # Errors
@@ -251,16 +256,11 @@ impl Outbox {
     /// [`Error::Outbox`] when a file cannot be read or moved.
     pub fn list(&self) -> Result<Listing, Error> {
         let mut listing = Listing::default();
-        let mut moved = Vec::new();
-        for (sequence, path) in self.entry_files(&self.dir)? {
-            if let Some((entry, _)) = self.load(sequence, &path, &mut moved)? {
-                listing.queued.push(entry);
-            }
+        for (entry, _) in self.load_all("", false)? {
+            listing.queued.push(entry);
         }
-        for (sequence, path) in self.entry_files(&self.dir.join("dead"))? {
-            if let Some((_, Some(letter))) = self.load(sequence, &path, &mut moved)? {
-                listing.dead.push(letter);
-            }
+        for (_, letter) in self.load_all("dead", false)? {
+            listing.dead.extend(letter);
         }
         listing.corrupt = self.files(&self.dir.join("corrupt"))?;
         Ok(listing)
@@ -277,23 +277,20 @@ impl Outbox {
     /// [`Error::Outbox`] when a file cannot be read, written or removed.
     pub fn requeue(&self) -> Result<Vec<Entry>, Error> {
         let _lock = self.lock(".lock", CONTENTS_LOCK_WAIT)?;
-        let mut moved = Vec::new();
         let mut requeued = Vec::new();
-        for (sequence, path) in self.entry_files(&self.dir.join("dead"))? {
-            let Some((entry, _)) = self.load_locked(sequence, &path, &mut moved)? else {
-                continue;
-            };
+        for (entry, _) in self.load_all("dead", true)? {
             let sequence = self.reserve()?;
             let (endpoint, workspace) = (&entry.endpoint, entry.workspace_id.as_deref());
             let text = entry_text(sequence, endpoint, workspace, &entry.update, None);
             requeued.push(self.write_entry(sequence, &entry, text, "requeue")?);
-            self.remove(&path)?;
+            self.remove(&entry.path)?;
         }
         Ok(requeued)
     }
 
     /// Removes the files that `which` names and returns how many were removed. Purging the
-    /// queue waits for the send lock, so no entry is removed while it is being sent.
+    /// queue waits for the send lock, so no entry is removed while it is being sent. A
+    /// folder, which the outbox never makes, is left with a warning.
     ///
     /// # Errors
     ///
@@ -317,10 +314,14 @@ impl Outbox {
             paths.extend(dead.into_iter().map(|(_, path)| path));
             paths.extend(self.files(&self.dir.join("corrupt"))?);
         }
+        let mut removed = 0;
         for path in &paths {
-            self.remove(path)?;
+            if !skipped_folder(path) {
+                self.remove(path)?;
+                removed += 1;
+            }
         }
-        Ok(paths.len())
+        Ok(removed)
     }
 
     /// Sends the queued entries oldest first with `client`, rereading the folder after each,
@@ -379,7 +380,10 @@ impl Outbox {
         };
         if waiting.is_empty() {
             return match client.acs().credentials().update_valid(update) {
-                Ok(credential) => Ok(Delivery::Sent(credential)),
+                Ok(credential) => {
+                    self.supersede(client, update, sequence)?;
+                    Ok(Delivery::Sent(credential))
+                }
                 Err(error) if error.is_temporary() => {
                     let entry = self.enqueue(client, update, Some(sequence))?;
                     Ok(Delivery::Queued(entry))
@@ -398,7 +402,8 @@ impl Outbox {
     }
 
     /// Sends the entries `waiting` for a credential, then its newest entry `own`, oldest
-    /// first. `own` is never moved to dead letters, because the caller gets its error.
+    /// first, with a warning for each older entry moved to dead letters. `own` is never
+    /// moved there, because the caller gets its error.
     fn send_behind(
         &self,
         client: &Client,
@@ -407,8 +412,15 @@ impl Outbox {
     ) -> Result<Delivery, Error> {
         let mut report = FlushReport::default();
         for entry in waiting {
-            if let Sent::Stopped(error) = self.send(client, &entry, &mut report, true)? {
-                return self.stop_behind(own, error);
+            match self.send(client, &entry, &mut report, true)? {
+                Sent::Stopped(error) => return self.stop_behind(own, error),
+                // The caller gets only its own update's outcome, so this one is logged.
+                Sent::Rejected(error) => log::warn!(
+                    "moved queued update {} for credential {} to dead letters: {error}",
+                    entry.sequence,
+                    entry.update.acs_credential_id()
+                ),
+                Sent::Accepted(_) => {}
             }
         }
         match self.send(client, &own, &mut report, false)? {
@@ -446,6 +458,7 @@ impl Outbox {
                 crash_point("flush", "after-send");
                 self.locked(|outbox| outbox.remove(&entry.path))?;
                 crash_point("flush", "after-remove");
+                self.supersede(client, &entry.update, entry.sequence)?;
                 report.sent.push(entry.clone());
                 Ok(Sent::Accepted(credential))
             }
@@ -457,6 +470,31 @@ impl Outbox {
             }
             Err(error) => Ok(Sent::Rejected(error)),
         }
+    }
+
+    /// Removes the dead letters of `client` older than `sequence` whose every field the
+    /// delivered `update` sets for the same credential, so that requeueing one cannot bring
+    /// back an older value, such as a revoked PIN code. Holds the send lock.
+    fn supersede(&self, client: &Client, update: &ValidUpdate, sequence: u64) -> Result<(), Error> {
+        let _lock = self.lock(".lock", CONTENTS_LOCK_WAIT)?;
+        for (letter, _) in self.load_all("dead", true)? {
+            let old = &letter.update;
+            if letter.sequence < sequence
+                && letter.belongs_to(client)
+                && old.acs_credential_id() == update.acs_credential_id()
+                && (old.code().is_none() || update.code().is_some())
+                && (old.ends_at().is_none() || update.ends_at().is_some())
+            {
+                self.remove(&letter.path)?;
+                log::warn!(
+                    "removed dead letter {} for credential {}: a newer update that sets its \
+                     fields was delivered",
+                    letter.sequence,
+                    update.acs_credential_id()
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Moves an entry to `dead/` with its error. Holds the contents lock.
@@ -491,13 +529,9 @@ impl Outbox {
 
     /// Returns the entries of `client` for the credential `id`, oldest first.
     fn waiting_for(&self, client: &Client, id: &str) -> Result<Vec<Entry>, Error> {
-        let mut moved = Vec::new();
         let mut waiting = Vec::new();
-        for (sequence, path) in self.entry_files(&self.dir)? {
-            if let Some((entry, _)) = self.load(sequence, &path, &mut moved)?
-                && entry.belongs_to(client)
-                && entry.update.acs_credential_id() == id
-            {
+        for (entry, _) in self.load_all("", false)? {
+            if entry.belongs_to(client) && entry.update.acs_credential_id() == id {
                 waiting.push(entry);
             }
         }
@@ -518,7 +552,17 @@ impl Outbox {
             };
             let workspace = client.auth().workspace_id();
             let text = entry_text(sequence, client.endpoint(), workspace, update, None);
-            outbox.check_room(text.len() as u64)?;
+            let size = text.len() as u64;
+            if size > MAX_ENTRY_BYTES / 2 {
+                let message = format!(
+                    "update for credential {} is too large to store: {size} bytes as an \
+                     entry, at most {}; the update was not stored",
+                    update.acs_credential_id(),
+                    MAX_ENTRY_BYTES / 2
+                );
+                return Err(failure(OutboxErrorKind::Full, message, None));
+            }
+            outbox.check_room(size)?;
             let entry = Entry {
                 sequence,
                 endpoint: client.endpoint().to_owned(),
@@ -540,6 +584,10 @@ impl Outbox {
     ) -> Result<Entry, Error> {
         let name = entry_name(sequence);
         let path = self.dir.join(&name);
+        if fs::symlink_metadata(&path).is_ok() {
+            // Never reached while the counter works, but a rename would replace the entry.
+            return Err(self.io("writing", &path, io::ErrorKind::AlreadyExists.into()));
+        }
         write_atomic(&self.dir, &name, text.as_bytes(), step)
             .map_err(|e| self.io("writing", &path, e))?;
         let mut entry = entry.clone();
@@ -589,10 +637,34 @@ impl Outbox {
                 next = next.max(highest.saturating_add(1));
             }
         }
-        let text = format!("{}\n", next.saturating_add(1));
+        // The last number is never used, so no entry and no counter can repeat one.
+        if next == u64::MAX {
+            let message = format!(
+                "queue folder {} has no sequence number left; flush or purge it, then \
+                 delete its counter file",
+                self.shown()
+            );
+            return Err(failure(OutboxErrorKind::Io, message, None));
+        }
+        let text = format!("{}\n", next + 1);
         write_atomic(&self.dir, "counter", text.as_bytes(), "counter")
             .map_err(|e| self.io("writing", &path, e))?;
         Ok(next)
+    }
+
+    /// Reads the entries of the queue, or of its folder `sub`, oldest first, and moves the
+    /// corrupt ones aside. `locked` is set when the caller holds the contents lock.
+    fn load_all(&self, sub: &str, locked: bool) -> Result<Vec<(Entry, Option<DeadLetter>)>, Error> {
+        let mut moved = Vec::new();
+        let mut loaded = Vec::new();
+        for (sequence, path) in self.entry_files(&self.dir.join(sub))? {
+            loaded.extend(if locked {
+                self.load_locked(sequence, &path, &mut moved)?
+            } else {
+                self.load(sequence, &path, &mut moved)?
+            });
+        }
+        Ok(loaded)
     }
 
     /// Returns the first queued entry file after `last`.
@@ -610,12 +682,14 @@ impl Outbox {
     ) -> Result<Option<(Entry, Option<DeadLetter>)>, Error> {
         match read_entry(path, sequence) {
             Ok(loaded) => Ok(loaded),
+            // Read again under the lock, which also reports a failing read.
             Err(_) => self.locked(|outbox| outbox.load_locked(sequence, path, moved)),
         }
     }
 
-    /// Reads an entry while holding the contents lock, and moves an unreadable one to
-    /// `corrupt/`. Returns `None` for a file that is gone or was moved.
+    /// Reads an entry while holding the contents lock, and moves a corrupt one to
+    /// `corrupt/`. Returns `None` for a file that is gone or was moved; a file the system
+    /// fails to read is an error and stays.
     fn load_locked(
         &self,
         sequence: u64,
@@ -623,8 +697,8 @@ impl Outbox {
         moved: &mut Vec<PathBuf>,
     ) -> Result<Option<(Entry, Option<DeadLetter>)>, Error> {
         let problem = match read_entry(path, sequence) {
-            Ok(loaded) => return Ok(loaded),
-            Err(problem) => problem,
+            Err(error) if error.kind() == io::ErrorKind::InvalidData => error,
+            read => return read.map_err(|e| self.io("reading", path, e)),
         };
         let corrupt = self.dir.join("corrupt");
         create_private_dir(&corrupt).map_err(|e| self.io("creating", &corrupt, e))?;
@@ -641,8 +715,8 @@ impl Outbox {
             .map_err(|e| self.io("moving", path, e))?;
         log::warn!(
             "moved unreadable queue file {} to {}: {problem}",
-            Quoted(&path.display().to_string()),
-            Quoted(&target.display().to_string())
+            quoted(path),
+            quoted(&target)
         );
         moved.push(target);
         Ok(None)
@@ -676,22 +750,20 @@ impl Outbox {
 
     /// Returns the paths in `dir`, in no order; none when `dir` is missing.
     fn files(&self, dir: &Path) -> Result<Vec<PathBuf>, Error> {
-        let failed = |error| self.io("reading", dir, error);
-        let read = match fs::read_dir(dir) {
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            read => read.map_err(failed)?,
-        };
-        let mut paths = Vec::new();
-        // Folders are listed too, but no folder is named like an entry or a temporary file.
-        for item in read {
-            paths.push(item.map_err(failed)?.path());
+        // Folders are listed too: one named like an entry is moved aside as corrupt.
+        let listed = fs::read_dir(dir).and_then(|read| read.map(|item| Ok(item?.path())).collect());
+        match listed {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            listed => listed.map_err(|e| self.io("reading", dir, e)),
         }
-        Ok(paths)
     }
 
     fn remove_temp_files(&self, dir: &Path) -> Result<(), Error> {
         for path in self.files(dir)? {
-            if path.extension().is_some_and(|extension| extension == "tmp") {
+            if path.extension().is_none_or(|extension| extension != "tmp") {
+                continue;
+            }
+            if !skipped_folder(&path) {
                 self.remove(&path)?;
             }
         }
@@ -775,20 +847,26 @@ impl Outbox {
     }
 
     fn io(&self, action: &str, path: &Path, error: io::Error) -> Error {
+        let shown = self.shown();
+        // Most often a file that root made while running seam-edge by hand.
+        let hint = if error.kind() == io::ErrorKind::PermissionDenied && path != self.dir {
+            format!(
+                "it may belong to another user: seam-edge must run as the owner of queue \
+                 folder {shown}, for example after chown -R USER {shown}"
+            )
+        } else {
+            format!("check that queue folder {shown} is writable and its disk has free space")
+        };
+        let path = quoted(path);
         failure(
             OutboxErrorKind::Io,
-            format!(
-                "{action} {} failed; check that queue folder {} is writable and its disk \
-                 has free space",
-                Quoted(&path.display().to_string()),
-                self.shown()
-            ),
+            format!("{action} {path} failed; {hint}"),
             Some(error),
         )
     }
 
     fn shown(&self) -> String {
-        Quoted(&self.dir.display().to_string()).to_string()
+        quoted(&self.dir)
     }
 }
 
@@ -804,6 +882,24 @@ fn send_unstored(
         Err(error) if error.is_temporary() => Err(storage_error),
         Err(error) => Err(error),
     }
+}
+
+/// Returns whether `path` is a folder, after a warning. The outbox never makes one named
+/// like a file of its own, so it is not the outbox's to delete.
+fn skipped_folder(path: &Path) -> bool {
+    let folder = path.is_dir();
+    if folder {
+        log::warn!(
+            "skipped folder {}, which is not an outbox file; remove it by hand",
+            quoted(path)
+        );
+    }
+    folder
+}
+
+/// Returns a path in quotes, escaped.
+fn quoted(path: &Path) -> String {
+    Quoted(&path.display().to_string()).to_string()
 }
 
 fn failure(kind: OutboxErrorKind, message: String, source: Option<io::Error>) -> Error {
@@ -879,30 +975,37 @@ fn object(members: Vec<(&str, Value)>) -> Object {
     object
 }
 
-/// Reads an entry file. `Ok(None)` when it is gone; `Err` with the reason when it is
-/// unreadable or not an entry of this version.
-fn read_entry(path: &Path, sequence: u64) -> Result<Option<(Entry, Option<DeadLetter>)>, String> {
+/// Reads an entry file. `Ok(None)` when it is gone. A corrupt file, one that is not a
+/// regular file, not UTF-8 or not an entry of this version, is an error of kind
+/// `InvalidData` with the reason. Any other error is the system's, and the file stays.
+fn read_entry(path: &Path, sequence: u64) -> io::Result<Option<(Entry, Option<DeadLetter>)>> {
     let text = match read_text(path) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(error.to_string()),
-        Ok(text) => text,
+        read => read?,
     };
     let Ok(Value::Object(object)) = json::from_str::<Value>(&text) else {
-        return Err("not a JSON object".to_owned());
+        return Err(invalid("not a JSON object".into()));
     };
-    parse_entry(&object, sequence, path).map(Some)
+    parse_entry(&object, sequence, path)
+        .map(Some)
+        .map_err(invalid)
 }
 
-/// Reads a file of at most [`MAX_ENTRY_BYTES`] as text.
+/// Reads a regular file of at most [`MAX_ENTRY_BYTES`] as text. Anything else, a symbolic
+/// link or a FIFO included, is `InvalidData` and never opened, so it cannot block.
 fn read_text(path: &Path) -> io::Result<String> {
+    // NOTE: a file swapped for a FIFO between this check and the open would still block,
+    // but only the folder's owner can write in it.
+    if !fs::symlink_metadata(path)?.is_file() {
+        return Err(invalid("not a regular file".into()));
+    }
     let bytes = crate::http::read_limited(File::open(path)?, MAX_ENTRY_BYTES)?;
     // The same error, and so the same reason for a corrupt file, as `read_to_string`'s.
-    String::from_utf8(bytes).map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            "stream did not contain valid UTF-8",
-        )
-    })
+    String::from_utf8(bytes).map_err(|_| invalid("stream did not contain valid UTF-8".into()))
+}
+
+fn invalid(reason: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, reason)
 }
 
 fn parse_entry(

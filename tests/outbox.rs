@@ -1308,3 +1308,305 @@ fn order_kept_for_each_kind_of_sequence() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Files that are not entries
+// ---------------------------------------------------------------------------------------
+
+fn entry_path(dir: &Path, sequence: u64) -> PathBuf {
+    dir.join(format!("{sequence:020}.json"))
+}
+
+#[test]
+fn fifo_and_symlink_entries_move_aside_unopened() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    queue_update(&fake, &scratch, FRONT, Some(PIN), None);
+    let fifo = entry_path(&scratch.queue, 3);
+    let made = Command::new("mkfifo")
+        .args(["-m", "600"])
+        .arg(&fifo)
+        .status();
+    assert!(made.unwrap().success());
+    let link = entry_path(&scratch.queue, 4);
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+
+    let out = outbox(&fake, &scratch, &["flush"]);
+
+    assert_eq!(out.code, Some(INVALID_INPUT), "{out}");
+    let corrupt = scratch.queue.join("corrupt");
+    for sequence in [3, 4] {
+        let line = format!(
+            "moved unreadable queue file \"{}\" to \"{}\": not a regular file",
+            entry_path(&scratch.queue, sequence).display(),
+            entry_path(&corrupt, sequence).display()
+        );
+        assert!(out.stderr.contains(&line), "{line}\n{out}");
+    }
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some(PIN));
+    let out = outbox(&fake, &scratch, &["purge", "--dead"]);
+    assert_eq!(out.stdout, "2 files removed\n", "{out}");
+    assert_eq!(fs::read_dir(&corrupt).unwrap().count(), 0);
+}
+
+/// Runs `command` as uid 65534 when the tests run as root, who can open any file, after
+/// giving that uid the queue folder; otherwise as the current user.
+fn run_unprivileged(scratch: &Scratch, mut command: Command) -> Output {
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        let owner = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(&scratch.queue)
+            .status();
+        assert!(owner.unwrap().success());
+        command.uid(65534).gid(65534);
+    }
+    run(command)
+}
+
+#[test]
+fn unreadable_entry_stops_and_stays_queued() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    queue_update(&fake, &scratch, FRONT, Some(PIN), None);
+    let entry = entry_path(&scratch.queue, 1);
+    fs::set_permissions(&entry, fs::Permissions::from_mode(0o000)).unwrap();
+    let mut command = cmd(&fake, &scratch);
+    command.args(["outbox", "flush"]);
+
+    let out = run_unprivileged(&scratch, command);
+
+    assert_eq!(out.code, Some(STORAGE), "{out}");
+    let reading = format!("reading \"{}\" failed", entry.display());
+    assert!(out.stderr.contains(&reading), "{out}");
+    assert!(out.stderr.contains("Permission denied"), "{out}");
+    assert_eq!(scratch.queued(), vec![entry.clone()]);
+    assert!(!scratch.queue.join("corrupt").exists());
+    fs::set_permissions(&entry, fs::Permissions::from_mode(0o600)).unwrap();
+    let mut command = cmd(&fake, &scratch);
+    command.args(["outbox", "flush"]);
+    assert_eq!(run_unprivileged(&scratch, command).code, Some(OK));
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some(PIN));
+}
+
+/// Writes a dead letter for `id` directly, as a flush that got 409 would have.
+fn write_dead_letter(scratch: &Scratch, fake: &FakeSeam, sequence: u64, id: &str, ends_at: &str) {
+    write_entry(scratch, fake, sequence, id, "1111");
+    let queued = entry_path(&scratch.queue, sequence);
+    let text = fs::read_to_string(&queued).unwrap().replace(
+        "\"ends_at\":null}",
+        &format!("{ends_at},\"error\":{{\"status\":409,\"type\":null,\"message\":\"m\"}}}}"),
+    );
+    fs::create_dir_all(scratch.queue.join("dead")).unwrap();
+    fs::write(entry_path(&scratch.queue.join("dead"), sequence), text).unwrap();
+    fs::remove_file(queued).unwrap();
+}
+
+#[test]
+fn supersede_removes_overridden_letter() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    write_dead_letter(&scratch, &fake, 1, FRONT, "\"ends_at\":null");
+    let mut command = cmd(&fake, &scratch);
+    command.args(update_args(FRONT, Some("2222"), None));
+
+    let out = run(command);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let line = format!(
+        "removed dead letter 1 for credential {FRONT}: a newer update that sets its fields \
+         was delivered"
+    );
+    assert!(out.stderr.contains(&line), "{line}\n{out}");
+    assert_eq!(
+        outbox(&fake, &scratch, &["requeue"]).stdout,
+        "0 dead letters moved back into the queue\n"
+    );
+    assert_eq!(outbox(&fake, &scratch, &["flush"]).code, Some(OK));
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some("2222"));
+}
+
+#[test]
+fn supersede_keeps_letter_with_unset_field() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    let ends_at = "\"ends_at\":\"2030-01-01T00:00:00Z\"";
+    write_dead_letter(&scratch, &fake, 1, FRONT, ends_at);
+    write_dead_letter(&scratch, &fake, 2, BACK, "\"ends_at\":null");
+    let mut command = cmd(&fake, &scratch);
+    command.args(update_args(FRONT, Some("2222"), None));
+    assert_eq!(run(command).code, Some(OK));
+    assert_eq!(scratch.dead().len(), 2);
+
+    queue_update(
+        &fake,
+        &scratch,
+        FRONT,
+        Some("3333"),
+        Some("2031-01-01T00:00:00Z"),
+    );
+    let out = outbox(&fake, &scratch, &["flush"]);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert!(out.stderr.contains("removed dead letter"), "{out}");
+    assert_eq!(
+        scratch.dead(),
+        vec![entry_path(&scratch.queue.join("dead"), 2)]
+    );
+}
+
+#[test]
+fn exhausted_sequence_numbers_refuse_new_updates() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    queue_update(&fake, &scratch, FRONT, Some(PIN), None);
+    let first = fs::read_to_string(entry_path(&scratch.queue, 1)).unwrap();
+    let message = format!(
+        "queue folder \"{}\" has no sequence number left; flush or purge it, then delete \
+         its counter file",
+        scratch.queue.display()
+    );
+    for last in ["counter", "entry"] {
+        if last == "counter" {
+            fs::write(scratch.queue.join("counter"), "18446744073709551615\n").unwrap();
+        } else {
+            fs::remove_file(scratch.queue.join("counter")).unwrap();
+            write_entry(&scratch, &fake, u64::MAX, BACK, "4444");
+        }
+        fake.inject(Fault::ServiceUnavailable, 1);
+        let mut command = cmd(&fake, &scratch);
+        command.args(update_args(FRONT, Some("2222"), None));
+
+        let out = run(command);
+
+        assert_eq!(out.code, Some(STORAGE), "{last}: {out}");
+        assert!(out.stderr.contains(&message), "{out}");
+        assert_eq!(
+            fs::read_to_string(entry_path(&scratch.queue, 1)).unwrap(),
+            first
+        );
+    }
+    let newest = fs::read_to_string(entry_path(&scratch.queue, u64::MAX)).unwrap();
+    assert!(newest.contains("4444"), "{newest}");
+}
+
+#[test]
+fn update_warns_about_older_entries_it_buries() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    write_entry(&scratch, &fake, 1, FRONT, PIN);
+    let path = entry_path(&scratch.queue, 1);
+    let text = fs::read_to_string(&path).unwrap();
+    let past = "\"ends_at\":\"2020-01-01T00:00:00Z\"";
+    fs::write(&path, text.replace("\"ends_at\":null", past)).unwrap();
+    let mut command = cmd(&fake, &scratch);
+    command.args(update_args(FRONT, Some("2222"), None));
+
+    let out = run(command);
+
+    assert_eq!(out.code, Some(OK), "{out}");
+    let line = format!(
+        "seam-edge: warning: moved queued update 1 for credential {FRONT} to dead letters: "
+    );
+    let start = out.stderr.find(&line).unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        out.stderr[start..]
+            .lines()
+            .next()
+            .unwrap()
+            .contains("must be in the future"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains(PIN), "{out}");
+    assert_eq!(scratch.dead().len(), 1);
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some("2222"));
+}
+
+#[test]
+fn enqueue_refuses_entry_past_reader_cap() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    let code = scratch.root.join("code");
+    fs::write(&code, "7".repeat(65_500)).unwrap();
+    fs::set_permissions(&code, fs::Permissions::from_mode(0o600)).unwrap();
+    fake.inject(Fault::ServiceUnavailable, 1);
+    let mut command = cmd(&fake, &scratch);
+    command.args(update_args(FRONT, None, None));
+    command.arg("--code-file").arg(&code);
+
+    let out = run(command);
+
+    assert_eq!(out.code, Some(STORAGE), "{out}");
+    let message = format!(
+        "update for credential {FRONT} is too large to store: 65667 bytes as an entry, at \
+         most 32768; the update was not stored"
+    );
+    assert!(out.stderr.contains(&message), "{out}");
+    assert!(scratch.queued().is_empty());
+}
+
+#[test]
+fn folders_named_like_queue_files_do_not_block() {
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    queue_update(&fake, &scratch, FRONT, Some(PIN), None);
+    let entry_like = entry_path(&scratch.queue, 3);
+    fs::create_dir_all(entry_like.join("inside")).unwrap();
+    fs::create_dir_all(entry_path(&scratch.queue.join("dead"), 2)).unwrap();
+    let temp = scratch.queue.join("x.tmp");
+    fs::create_dir(&temp).unwrap();
+
+    let out = outbox(&fake, &scratch, &["flush"]);
+
+    assert_eq!(out.code, Some(INVALID_INPUT), "{out}");
+    let skipped = format!(
+        "skipped folder \"{}\", which is not an outbox file; remove it by hand",
+        temp.display()
+    );
+    assert!(out.stderr.contains(&skipped), "{out}");
+    assert_eq!(
+        out.stderr.matches(": not a regular file").count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(stored(&fake, FRONT).0.as_deref(), Some(PIN));
+    let moved = entry_path(&scratch.queue.join("corrupt"), 3);
+    fs::write(scratch.queue.join("corrupt").join("other"), "").unwrap();
+    let out = outbox(&fake, &scratch, &["purge", "--all"]);
+    assert_eq!(out.code, Some(OK), "{out}");
+    assert_eq!(out.stdout, "1 files removed\n", "{out}");
+    let skipped = format!("skipped folder \"{}\"", moved.display());
+    assert!(out.stderr.contains(&skipped), "{out}");
+    assert!(moved.join("inside").is_dir());
+    assert!(temp.is_dir());
+}
+
+#[test]
+fn lock_of_another_user_names_the_owner_fix() {
+    if !is_root() {
+        eprintln!("skipped: making a file of another user needs root");
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let fake = FakeSeam::start().unwrap();
+    let scratch = Scratch::new(&fake);
+    fs::create_dir(&scratch.queue).unwrap();
+    fs::set_permissions(&scratch.queue, fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&scratch.queue, Some(65534), Some(65534)).unwrap();
+    let lock = scratch.queue.join(".lock");
+    fs::write(&lock, "").unwrap();
+    let mut command = cmd(&fake, &scratch);
+    command.args(["outbox", "list"]).uid(65534).gid(65534);
+
+    let out = run(command);
+
+    assert_eq!(out.code, Some(STORAGE), "{out}");
+    let shown = format!("\"{}\"", scratch.queue.display());
+    let message = format!(
+        "opening \"{}\" failed; it may belong to another user: seam-edge must run as the \
+         owner of queue folder {shown}, for example after chown -R USER {shown}: \
+         Permission denied",
+        lock.display()
+    );
+    assert!(out.stderr.contains(&message), "{message}\n{out}");
+}
