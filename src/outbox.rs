@@ -267,15 +267,19 @@ impl Outbox {
     }
 
     /// Moves every dead letter back into the queue, behind the entries already waiting,
-    /// under new sequence numbers, oldest first. Returns the requeued entries.
+    /// under new sequence numbers, oldest first. Returns the requeued entries. It waits for
+    /// the send lock, so no update is being delivered meanwhile whose dead letters it would
+    /// supersede.
     ///
     /// NOTE: a crash between writing the new entry and removing the dead letter leaves the
     /// update in both places. The queued copy is sent and the dead copy stays visible.
     ///
     /// # Errors
     ///
-    /// [`Error::Outbox`] when a file cannot be read, written or removed.
+    /// [`Error::Outbox`] when a file cannot be read, written or removed, or another process
+    /// keeps sending.
     pub fn requeue(&self) -> Result<Vec<Entry>, Error> {
+        let _send = self.send_lock()?.ok_or_else(|| self.busy())?;
         let _lock = self.lock(".lock", CONTENTS_LOCK_WAIT)?;
         let mut requeued = Vec::new();
         for (entry, _) in self.load_all("dead", true)? {

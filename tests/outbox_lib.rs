@@ -222,7 +222,7 @@ fn limits_reject_new_entry() {
 }
 
 #[test]
-fn busy_send_lock_queues_and_fails_flush() {
+fn busy_send_lock_queues_and_fails_flush_and_requeue() {
     let fake = FakeSeam::start().unwrap();
     let folder = Folder::new();
     let client = queued_client(&fake, &folder);
@@ -237,16 +237,19 @@ fn busy_send_lock_queues_and_fails_flush() {
 
     let delivery = submit(&client, FRONT, PIN);
     let error = outbox.flush(&client).unwrap_err();
+    let requeue_error = outbox.requeue().unwrap_err();
 
     assert!(matches!(delivery, Delivery::Queued(_)), "{delivery:?}");
     assert!(fake.requests().is_empty());
-    assert!(error.is_temporary(), "{error:?}");
-    assert!(
-        error
-            .to_string()
-            .starts_with("another process is using queue folder"),
-        "{error}"
-    );
+    for error in [error, requeue_error] {
+        assert!(error.is_temporary(), "{error:?}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("another process is using queue folder"),
+            "{error}"
+        );
+    }
 }
 
 #[test]
