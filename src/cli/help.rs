@@ -36,7 +36,8 @@ UPDATE:
                              and ends_at; at most 4096 bytes a line and 1 MiB in all. Checks
                              every line, then sends the valid ones in order over one
                              connection and prints one result a line. A 401, 403, configuration
-                             error or temporary failure skips the rest. Exit code: the most
+                             error or temporary failure skips the rest; with --queue-dir, a
+                             temporary failure queues that line and the rest. Exit code: the most
                              serious line's, in the order 78, 77, 64, 74, 65, 69, 75
 
 GET:
@@ -89,7 +90,8 @@ CONNECTION:
     --deadline SECONDS       Time allowed for the whole call, every attempt and wait included
                              [default: 60]
     --jitter SECONDS         Wait a random time up to SECONDS before the first attempt, outside
-                             the deadline, to spread a fleet's cron jobs [default: 0]
+                             the deadline, to spread a fleet's cron jobs; for update, get,
+                             auth check and outbox flush [default: 0]
     --no-proxy               Ignore the proxy variables and connect directly
     --allow-insecure-http    Allow an http:// endpoint that is not loopback (sends the token
                              unencrypted) [default: off]
