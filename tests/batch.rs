@@ -9,18 +9,17 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::fmt;
-use std::fs::OpenOptions;
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use miniserde::json::{self, Object, Value};
 use seam_edge::fake::{CannedReply, FakeCredential, FakeSeam, Fault, SEEDED_CREDENTIAL_IDS};
+
+use common::exit::{BAD_CREDENTIALS, CONFIG, INVALID_INPUT, OK, REJECTED, TEMPORARY, USAGE};
+use common::{Output, TempFile};
 
 const FRONT: &str = SEEDED_CREDENTIAL_IDS[0];
 const BACK: &str = SEEDED_CREDENTIAL_IDS[1];
@@ -32,15 +31,6 @@ const PIN: &str = "918273";
 /// Maximum time one run may take before the test kills it.
 const RUN_LIMIT: Duration = Duration::from_secs(20);
 
-/// Exit codes from `seam-edge --help`.
-const OK: i32 = 0;
-const USAGE: i32 = 64;
-const INVALID_INPUT: i32 = 65;
-const REJECTED: i32 = 69;
-const TEMPORARY: i32 = 75;
-const BAD_CREDENTIALS: i32 = 77;
-const CONFIG: i32 = 78;
-
 /// Maximum length of a batch line, without its line end.
 const MAX_LINE_BYTES: usize = 4096;
 
@@ -51,55 +41,11 @@ const MAX_BATCH_BYTES: usize = 1024 * 1024;
 // Runner
 // ---------------------------------------------------------------------------------------
 
-/// A file under the temporary directory with a unique name, removed when dropped.
-struct TempFile {
-    path: PathBuf,
-}
-
-impl TempFile {
-    /// Creates a file that only its owner may read, as a batch holding PINs should be.
-    fn private(name: &str, contents: &[u8]) -> TempFile {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let number = NEXT.fetch_add(1, Ordering::Relaxed);
-        let unique = format!("seam-edge-batch-{}-{number}-{name}", std::process::id());
-        let path = std::env::temp_dir().join(unique);
-        let mut handle = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .expect("create temporary file");
-        handle.write_all(contents).expect("write temporary file");
-        TempFile { path }
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// The exit code and output of one run of the binary.
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 impl Output {
     /// Panics when the PIN appears on stdout or stderr.
     fn assert_no_pin(&self) {
         assert!(!self.stdout.contains(PIN), "PIN on stdout\n{self}");
         assert!(!self.stderr.contains(PIN), "PIN on stderr\n{self}");
-    }
-}
-
-impl fmt::Display for Output {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "exit code {:?}", self.code)?;
-        writeln!(f, "--- stdout ---\n{}", self.stdout)?;
-        write!(f, "--- stderr ---\n{}", self.stderr)
     }
 }
 
@@ -176,40 +122,9 @@ impl Cmd {
             // A run that exits without reading standard input closes the pipe.
             let _ = pipe.write_all(&bytes);
         }
-        let stdout = read_in_background(child.stdout.take());
-        let stderr = read_in_background(child.stderr.take());
-        let status = wait_with_limit(&mut child);
+        let output = common::finish(child, RUN_LIMIT);
         drop(self.files);
-        Output {
-            code: status.code(),
-            stdout: stdout.join().expect("stdout reader"),
-            stderr: stderr.join().expect("stderr reader"),
-        }
-    }
-}
-
-fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            pipe.read_to_end(&mut bytes).expect("read child output");
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-fn wait_with_limit(child: &mut Child) -> ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for seam-edge") {
-            return status;
-        }
-        if started.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("seam-edge ran longer than {RUN_LIMIT:?} and was killed");
-        }
-        thread::sleep(Duration::from_millis(10));
+        output
     }
 }
 

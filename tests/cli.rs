@@ -9,19 +9,17 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::fmt;
-use std::fs::OpenOptions;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::{self, JoinHandle};
+use std::process::{Command, Stdio};
+use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use miniserde::json::{self, Object, Value};
 use seam_edge::fake::{CannedReply, FakeSeam, RecordedRequest, SEEDED_CREDENTIAL_IDS};
+
+use common::exit::{BAD_CREDENTIALS, CONFIG, INVALID_INPUT, OK, REJECTED, TEMPORARY, USAGE};
+use common::{Output, TempFile};
 
 const FRONT: &str = SEEDED_CREDENTIAL_IDS[0];
 const BACK: &str = SEEDED_CREDENTIAL_IDS[1];
@@ -33,75 +31,9 @@ const PIN: &str = "918273";
 /// Maximum time one run may take before the test kills it.
 const RUN_LIMIT: Duration = Duration::from_secs(20);
 
-/// Exit codes from `seam-edge --help`.
-const OK: i32 = 0;
-const USAGE: i32 = 64;
-const INVALID_INPUT: i32 = 65;
-const REJECTED: i32 = 69;
-const TEMPORARY: i32 = 75;
-const BAD_CREDENTIALS: i32 = 77;
-const CONFIG: i32 = 78;
-
 // ---------------------------------------------------------------------------------------
 // Runner
 // ---------------------------------------------------------------------------------------
-
-/// A file under the temporary directory with a unique name, removed when dropped.
-struct TempFile {
-    path: PathBuf,
-}
-
-impl TempFile {
-    /// Creates the file with permission bits `mode`, which the umask cannot widen.
-    fn with_mode(name: &str, contents: &[u8], mode: u32) -> TempFile {
-        let file = TempFile::missing(name);
-        let mut handle = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&file.path)
-            .expect("create temporary file");
-        handle.write_all(contents).expect("write temporary file");
-        file
-    }
-
-    /// Creates a file that only its owner may read, as secrets should be stored.
-    fn private(name: &str, contents: &[u8]) -> TempFile {
-        TempFile::with_mode(name, contents, 0o600)
-    }
-
-    /// Returns a unique path without creating anything there.
-    fn missing(name: &str) -> TempFile {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let number = NEXT.fetch_add(1, Ordering::Relaxed);
-        let unique = format!("seam-edge-cli-{}-{number}-{name}", std::process::id());
-        TempFile {
-            path: std::env::temp_dir().join(unique),
-        }
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        // A path from `missing` may never have been created.
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// The exit code and output of one run of the binary.
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Display for Output {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "exit code {:?}", self.code)?;
-        writeln!(f, "--- stdout ---\n{}", self.stdout)?;
-        write!(f, "--- stderr ---\n{}", self.stderr)
-    }
-}
 
 /// One run of the binary with an empty environment apart from what the test sets.
 struct Cmd {
@@ -197,40 +129,9 @@ impl Cmd {
         if self.close_stdout {
             drop(child.stdout.take());
         }
-        let stdout = read_in_background(child.stdout.take());
-        let stderr = read_in_background(child.stderr.take());
-        let status = wait_with_limit(&mut child);
+        let output = common::finish(child, RUN_LIMIT);
         drop(self.files);
-        Output {
-            code: status.code(),
-            stdout: stdout.join().expect("stdout reader"),
-            stderr: stderr.join().expect("stderr reader"),
-        }
-    }
-}
-
-fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            pipe.read_to_end(&mut bytes).expect("read child output");
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-fn wait_with_limit(child: &mut Child) -> ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for seam-edge") {
-            return status;
-        }
-        if started.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("seam-edge ran longer than {RUN_LIMIT:?} and was killed");
-        }
-        thread::sleep(Duration::from_millis(10));
+        output
     }
 }
 
@@ -1499,14 +1400,14 @@ fn sigterm_ends_run_with_signal() {
         .args(["--timeout", "30"])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    let mut child = command.spawn().expect("start seam-edge");
+    let child = command.spawn().expect("start seam-edge");
     let _connection = listener.accept().expect("the CLI connects");
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("run kill");
     assert!(killed.success());
-    let status = wait_with_limit(&mut child);
+    let status = common::finish(child, RUN_LIMIT).status;
 
     assert_eq!(status.signal(), Some(15), "{status:?}");
 }
@@ -1736,14 +1637,14 @@ fn sigint_ends_run_with_signal() {
         .args(update_front_pin())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    let mut child = command.spawn().expect("start seam-edge");
+    let child = command.spawn().expect("start seam-edge");
     let _connection = listener.accept().expect("the CLI connects");
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("run kill");
     assert!(sent.success());
-    let status = wait_with_limit(&mut child);
+    let status = common::finish(child, RUN_LIMIT).status;
 
     assert_eq!(status.signal(), Some(2), "{status:?}");
 }

@@ -7,22 +7,16 @@
 
 mod common;
 
-use std::fmt;
-use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use miniserde::json::{self, Value};
 use seam_edge::fake::FakeSeam;
 
-/// Exit codes from `seam-edge --help`.
-const OK: i32 = 0;
-const TEMPORARY: i32 = 75;
-const BAD_CREDENTIALS: i32 = 77;
-const CONFIG: i32 = 78;
+use common::Output;
+use common::exit::{BAD_CREDENTIALS, CONFIG, OK, STORAGE, TEMPORARY};
 
 /// The checks in the order doctor prints them.
 const CHECKS: [&str; 8] = [
@@ -41,21 +35,6 @@ const PROXY_PASSWORD: &str = "pr0xy-s3cret";
 
 /// Maximum time one run may take before the test kills it.
 const RUN_LIMIT: Duration = Duration::from_secs(20);
-
-/// The exit code and output of one run.
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Display for Output {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "exit code {:?}", self.code)?;
-        writeln!(f, "--- stdout ---\n{}", self.stdout)?;
-        write!(f, "--- stderr ---\n{}", self.stderr)
-    }
-}
 
 impl Output {
     /// Returns the line of check `name`, such as `dns: ok: ...`.
@@ -115,41 +94,13 @@ fn doctor(endpoint: &str, ca: &CaFile, env: &[(&str, &str)]) -> Command {
 
 /// Runs the command and waits at most [`RUN_LIMIT`] for it.
 fn run(command: &mut Command) -> Output {
-    let mut child = command
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start seam-edge");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let stdout = thread::spawn(move || {
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).unwrap();
-        text
-    });
-    let stderr = thread::spawn(move || {
-        let mut text = String::new();
-        stderr.read_to_string(&mut text).unwrap();
-        text
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("seam-edge ran longer than {RUN_LIMIT:?} and was killed");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    Output {
-        code: status.code(),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+    common::finish(child, RUN_LIMIT)
 }
 
 /// Runs doctor against `fake`, trusting its CA, with its API key in `SEAM_API_KEY` and
@@ -303,7 +254,7 @@ fn outbox_open_to_others_fails_74() {
     let out = run_against(&fake, &["--queue-dir", &dir_text]);
     let _ = std::fs::remove_dir_all(&dir);
 
-    assert_eq!(out.code, Some(74), "{out}");
+    assert_eq!(out.code, Some(STORAGE), "{out}");
     assert!(out.line("outbox").starts_with("outbox: error: "), "{out}");
     assert!(out.line("outbox").contains("0755"), "{out}");
     assert_eq!(out.verdict("credentials"), "ok", "{out}");

@@ -8,18 +8,22 @@
 
 mod common;
 
-use std::fmt;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use miniserde::json::{self, Object, Value};
 use seam_edge::fake::{CannedReply, FakeSeam, Fault, SEEDED_CREDENTIAL_IDS};
+
+use common::Output;
+use common::exit::{
+    BAD_CREDENTIALS, CONFIG, INVALID_INPUT, OK, REJECTED, STORAGE, TEMPORARY, USAGE,
+};
 
 const FRONT: &str = SEEDED_CREDENTIAL_IDS[0];
 const BACK: &str = SEEDED_CREDENTIAL_IDS[1];
@@ -32,16 +36,6 @@ const UNKNOWN: &str = "no-such-credential";
 
 /// Maximum time one run may take before the test kills it.
 const RUN_LIMIT: Duration = Duration::from_secs(30);
-
-/// Exit codes from `seam-edge --help`.
-const OK: i32 = 0;
-const USAGE: i32 = 64;
-const INVALID_INPUT: i32 = 65;
-const REJECTED: i32 = 69;
-const STORAGE: i32 = 74;
-const TEMPORARY: i32 = 75;
-const BAD_CREDENTIALS: i32 = 77;
-const CONFIG: i32 = 78;
 
 // ---------------------------------------------------------------------------------------
 // Runner
@@ -116,22 +110,6 @@ impl Drop for Scratch {
     }
 }
 
-/// The exit status and output of one run of the binary.
-struct Output {
-    status: ExitStatus,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Display for Output {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "exit status {:?}", self.status)?;
-        writeln!(f, "--- stdout ---\n{}", self.stdout)?;
-        write!(f, "--- stderr ---\n{}", self.stderr)
-    }
-}
-
 /// Returns a command aimed at `fake` with its API key, one attempt per call, and the
 /// scratch queue folder.
 fn cmd(fake: &FakeSeam, scratch: &Scratch) -> Command {
@@ -158,22 +136,8 @@ fn spawn(command: &mut Command) -> Child {
 }
 
 /// Waits at most [`RUN_LIMIT`] for a child and collects its output.
-fn finish(mut child: Child) -> Output {
-    let started = Instant::now();
-    while child.try_wait().expect("wait for seam-edge").is_none() {
-        if started.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            panic!("seam-edge ran longer than {RUN_LIMIT:?} and was killed");
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    let output = child.wait_with_output().expect("collect output");
-    Output {
-        status: output.status,
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+fn finish(child: Child) -> Output {
+    common::finish(child, RUN_LIMIT)
 }
 
 fn run(mut command: Command) -> Output {

@@ -1,14 +1,127 @@
-//! Shared by the integration tests: starting the built `seam-edge` binary and a loopback
-//! CONNECT proxy.
+//! Shared by the integration tests: starting the built `seam-edge` binary and collecting
+//! its output, its exit codes, temporary files, and a loopback CONNECT proxy.
 
 // Each test file uses only some of these helpers, and an unused one is not a mistake there.
 #![allow(dead_code)]
 
+use std::fmt;
+use std::fs::OpenOptions;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::process::Command;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// Exit codes from `seam-edge --help`.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const USAGE: i32 = 64;
+    pub const INVALID_INPUT: i32 = 65;
+    pub const REJECTED: i32 = 69;
+    pub const STORAGE: i32 = 74;
+    pub const TEMPORARY: i32 = 75;
+    pub const BAD_CREDENTIALS: i32 = 77;
+    pub const CONFIG: i32 = 78;
+}
+
+/// The exit status and output of one run of the binary.
+pub struct Output {
+    pub status: ExitStatus,
+    /// The exit code, `None` when a signal ended the run.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "exit status {:?}", self.status)?;
+        writeln!(f, "--- stdout ---\n{}", self.stdout)?;
+        write!(f, "--- stderr ---\n{}", self.stderr)
+    }
+}
+
+/// Waits at most `limit` for `child` and collects its output. Both pipes are read while
+/// it runs, so a child that fills one cannot stall; past the limit it is killed and the
+/// test fails.
+pub fn finish(mut child: Child, limit: Duration) -> Output {
+    let stdout = read_in_background(child.stdout.take());
+    let stderr = read_in_background(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for seam-edge") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("seam-edge ran longer than {limit:?} and was killed");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        code: status.code(),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            pipe.read_to_end(&mut bytes).expect("read child output");
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// A file under the temporary directory with a unique name, removed when dropped.
+pub struct TempFile {
+    pub path: PathBuf,
+}
+
+impl TempFile {
+    /// Creates the file with permission bits `mode`, which the umask cannot widen.
+    pub fn with_mode(name: &str, contents: &[u8], mode: u32) -> TempFile {
+        let file = TempFile::missing(name);
+        let mut handle = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&file.path)
+            .expect("create temporary file");
+        handle.write_all(contents).expect("write temporary file");
+        file
+    }
+
+    /// Creates a file that only its owner may read, as secrets and PINs should be stored.
+    pub fn private(name: &str, contents: &[u8]) -> TempFile {
+        TempFile::with_mode(name, contents, 0o600)
+    }
+
+    /// Returns a unique path without creating anything there.
+    pub fn missing(name: &str) -> TempFile {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let number = NEXT.fetch_add(1, Ordering::Relaxed);
+        let unique = format!("seam-edge-test-{}-{number}-{name}", std::process::id());
+        TempFile {
+            path: std::env::temp_dir().join(unique),
+        }
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        // A path from `missing` may never have been created.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
 
 /// Returns a command that runs the built CLI, through the same runner as the tests when
 /// cargo has one configured in the environment.
