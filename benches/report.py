@@ -146,12 +146,14 @@ def batch_section(out):
         updates = float(row["updates"])
         row["cpu_per_update"] = float(row["process_cpu_us"]) / updates
         row["wall_per_update"] = float(row["process_wall_us"]) / updates
+
     cpu = group_medians(rows, "cpu_per_update")
     wall = group_medians(rows, "wall_per_update")
     loop = {}
     for row in rows:
         if row["loop_cpu_us"]:
             loop.setdefault(row["client"], []).append(float(row["loop_cpu_us"]))
+
     baseline = cpu["seam-edge --batch"]
     table_rows = [
         (

@@ -36,7 +36,7 @@
 //! Every call returns [`Error`], one `#[non_exhaustive]` enum: invalid input found locally,
 //! unauthorized (every 401), forbidden (403), Seam's JSON error envelope, other HTTP errors,
 //! transport failures with the cause in `source()`, configuration, and the outbox.
-//! [`Error::is_temporary`] tells whether trying again later can help. No error, `Debug`
+//! [`Error::is_temporary`] returns whether trying again later can help. No error, `Debug`
 //! output or log line below `trace` contains the token or a PIN code.
 //!
 //! # Outbox
@@ -117,7 +117,7 @@
 //! NOTE: at `trace`, ureq's protocol layer (ureq-proto 0.7, log target `ureq_proto::util`)
 //! dumps the raw HTTP bytes, including the `authorization` header and response bodies with
 //! PIN codes. The default feature `lean-log` compiles `debug` and `trace` out of release
-//! builds; a debug build, or a build without that feature, whose logger enables `trace`
+//! builds. A debug build, or a build without that feature, whose logger enables `trace`
 //! should leave that target out.
 //!
 //! # Features

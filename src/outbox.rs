@@ -372,6 +372,7 @@ impl Outbox {
             // entry after the others; otherwise the next flush does.
             return self.enqueue(client, update, None).map(Delivery::Queued);
         };
+
         // Reserved before sending, so an update queued meanwhile by another process gets a
         // later number and is sent after this one.
         let reserved = self.locked(|outbox| outbox.reserve());
@@ -385,6 +386,7 @@ impl Outbox {
             Err(error) if waiting.is_empty() => return send_unstored(client, update, error),
             Err(error) => return Err(error),
         };
+
         if waiting.is_empty() {
             return match client.acs().credentials().update_valid(update) {
                 Ok(credential) => {
@@ -398,6 +400,7 @@ impl Outbox {
                 Err(error) => Err(error),
             };
         }
+
         let own = self.enqueue(client, update, Some(sequence))?;
         self.send_behind(client, waiting, own)
     }
@@ -999,7 +1002,7 @@ fn read_entry(path: &Path, sequence: u64) -> io::Result<Option<(Entry, Option<De
 }
 
 /// Reads a regular file of at most [`MAX_ENTRY_BYTES`] as text. Anything else, a symbolic
-/// link or a FIFO included, is `InvalidData` and never opened, so it cannot block.
+/// link or a FIFO included, is rejected as `InvalidData` before it is opened.
 fn read_text(path: &Path) -> io::Result<String> {
     // NOTE: a file swapped for a FIFO between this check and the open would still block,
     // but only the folder's owner can write in it.

@@ -1313,8 +1313,8 @@ fn fifo_and_symlink_entries_move_aside_unopened() {
     assert_eq!(fs::read_dir(&corrupt).unwrap().count(), 0);
 }
 
-/// Runs `command` as uid 65534 when the tests run as root, who can open any file, after
-/// giving that uid the queue folder; otherwise as the current user.
+/// Runs `command` as uid 65534, owner of the queue folder, when the tests run as root,
+/// because root can open any file. Otherwise it runs as the current user.
 fn run_unprivileged(scratch: &Scratch, mut command: Command) -> Output {
     if is_root() {
         use std::os::unix::process::CommandExt;

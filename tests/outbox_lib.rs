@@ -222,7 +222,7 @@ fn limits_reject_new_entry() {
 }
 
 #[test]
-fn busy_send_lock_queues_and_fails_flush_and_requeue() {
+fn busy_send_lock_stops_flush_and_requeue() {
     let fake = FakeSeam::start().unwrap();
     let folder = Folder::new();
     let client = queued_client(&fake, &folder);

@@ -130,8 +130,8 @@ fn run(args: &Args) -> Result<u8, CliError> {
 
     let url = format!("{}/acs/credentials/update", client.endpoint());
     let mut stopped_by = None;
-    // Once one line is queued, the link is down or another process holds the queue, so
-    // the later lines are queued at once instead of each waiting out its own timeouts.
+    // Once one line is queued, the link is down or another process has locked the queue,
+    // so the later lines are queued at once instead of each waiting out its own timeouts.
     let mut queue_rest = false;
     let mut worst = exit::OK;
     let mut counts = [0usize; 6];

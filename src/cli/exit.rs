@@ -57,9 +57,9 @@ pub fn class_name(code: u8) -> &'static str {
 }
 
 /// Exit codes from the most serious to the least, for a run with several outcomes such as
-/// a batch: whatever stops every later update (configuration, credentials, a usage
-/// mistake) comes first, then an update that was lost (storage), then one that needs a
-/// person to fix its data (invalid, rejected), then one that will succeed on a later run
+/// a batch. Whatever stops every later update (configuration, credentials, a usage
+/// mistake) comes first. Next is an update that was lost (storage), then one whose data a
+/// person must fix (invalid, rejected), and last one that a later run will deliver
 /// (temporary).
 const SEVERITY: [u8; 7] = [
     CONFIG,
@@ -71,7 +71,7 @@ const SEVERITY: [u8; 7] = [
     TEMPORARY,
 ];
 
-/// Returns the more serious of two exit codes, by the order of `SEVERITY`; `OK` is the
+/// Returns the more serious of two exit codes, by the order of `SEVERITY`. `OK` is the
 /// least serious, and a code outside the list ranks just above it.
 pub fn most_serious(a: u8, b: u8) -> u8 {
     let rank = |code: u8| {
